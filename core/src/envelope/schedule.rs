@@ -1,0 +1,64 @@
+//! The v1 key schedule (DESIGN §4):
+//!
+//! ```text
+//! ek         = HMAC-SHA256(K, "sealvault/v1/ek" | header_base)
+//! enc_key    = HKDF-Expand-SHA256(ek, "sealvault/v1/enc",    32)
+//! commitment = HKDF-Expand-SHA256(ek, "sealvault/v1/commit", 32)
+//! ```
+
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::keys::{EnvelopeKey, KEY_LEN};
+
+use super::header::COMMITMENT_LEN;
+
+const EK_LABEL: &[u8] = b"sealvault/v1/ek";
+const ENC_LABEL: &[u8] = b"sealvault/v1/enc";
+const COMMIT_LABEL: &[u8] = b"sealvault/v1/commit";
+
+/// The keys derived from one envelope key.
+pub struct Derived {
+    /// The AES-256-GCM key, wiped on drop.
+    pub enc_key: Zeroizing<[u8; KEY_LEN]>,
+    /// The key commitment (public once written).
+    pub commitment: [u8; COMMITMENT_LEN],
+}
+
+/// `ek = HMAC-SHA256(K, "sealvault/v1/ek" | header_base)`.
+pub fn envelope_key(key: &[u8; KEY_LEN], header_base: &[u8]) -> EnvelopeKey {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(EK_LABEL);
+    mac.update(header_base);
+    let mut ek = [0u8; KEY_LEN];
+    ek.copy_from_slice(&mac.finalize().into_bytes());
+    let out = EnvelopeKey::from_array(ek);
+    zeroize::Zeroize::zeroize(&mut ek);
+    out
+}
+
+/// Derives the encryption key and commitment from an envelope key.
+pub fn derive(ek: &EnvelopeKey) -> Derived {
+    let hkdf = Hkdf::<Sha256>::from_prk(ek.expose_secret())
+        .unwrap_or_else(|_| unreachable!("a 32-byte PRK is long enough"));
+    let mut enc_key = Zeroizing::new([0u8; KEY_LEN]);
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    hkdf.expand(ENC_LABEL, enc_key.as_mut())
+        .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF length"));
+    hkdf.expand(COMMIT_LABEL, &mut commitment)
+        .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF length"));
+    Derived { enc_key, commitment }
+}
+
+/// Compares a stored commitment with the derived one in constant time.
+pub fn check_commitment(derived: &Derived, stored: &[u8; COMMITMENT_LEN]) -> Result<()> {
+    if bool::from(derived.commitment.ct_eq(stored)) {
+        Ok(())
+    } else {
+        Err(Error::CommitmentMismatch)
+    }
+}
