@@ -99,13 +99,18 @@ impl Context {
 
     /// Length of the canonical encoding.
     pub fn encoded_len(&self) -> usize {
-        self.entries.iter().map(|(k, v)| 4 + k.len() + v.len()).sum()
+        self.entries
+            .iter()
+            .map(|(k, v)| 4 + k.len() + v.len())
+            .sum()
     }
 
     /// Appends the canonical encoding to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
         if self.encoded_len() > MAX_CONTEXT_LEN {
-            return Err(Error::InvalidContext("encoded context longer than 4096 bytes"));
+            return Err(Error::InvalidContext(
+                "encoded context longer than 4096 bytes",
+            ));
         }
         for (k, v) in &self.entries {
             // Lengths were bounded by `insert`, so the casts cannot truncate.
@@ -139,7 +144,9 @@ impl Context {
             }
             let value = reader.field(MAX_VALUE_LEN)?;
             if previous.is_some_and(|p| p.as_bytes() >= key.as_bytes()) {
-                return Err(Error::MalformedEnvelope("context keys unsorted or duplicate"));
+                return Err(Error::MalformedEnvelope(
+                    "context keys unsorted or duplicate",
+                ));
             }
             previous = Some(key);
             entries.insert(key.to_owned(), value.to_owned());

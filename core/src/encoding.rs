@@ -27,7 +27,8 @@ pub mod b64 {
     /// Deserializes unpadded base64url into bytes.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        super::b64_decode(&text).map_err(|_| serde::de::Error::custom("invalid base64url (unpadded)"))
+        super::b64_decode(&text)
+            .map_err(|_| serde::de::Error::custom("invalid base64url (unpadded)"))
     }
 }
 

@@ -23,13 +23,12 @@
 //! # Ok::<(), sealvault::Error>(())
 //! ```
 
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::context::Context;
 use crate::envelope;
 use crate::error::{Error, Result};
-use crate::keys::{DataKey, KEY_LEN};
+use crate::keys::DataKey;
 
 /// Context key of the owning user id.
 pub const SV_USER: &str = "sv:user";
@@ -73,7 +72,9 @@ impl std::str::FromStr for Kind {
             "credential" => Ok(Kind::Credential),
             "totp-seed" => Ok(Kind::TotpSeed),
             "session-state" => Ok(Kind::SessionState),
-            _ => Err(Error::InvalidRequest(format!("unknown envelope kind {s:?}"))),
+            _ => Err(Error::InvalidRequest(format!(
+                "unknown envelope kind {s:?}"
+            ))),
         }
     }
 }
@@ -101,18 +102,41 @@ pub struct ItemInfo<'a> {
 
 impl<'a> ItemInfo<'a> {
     /// A credential envelope's info.
-    pub fn credential(user: &'a str, item: &'a str, version: u64, config: &'a serde_json::Value) -> Self {
-        Self { kind: Kind::Credential, user, item, version, config: Some(config) }
+    pub fn credential(
+        user: &'a str,
+        item: &'a str,
+        version: u64,
+        config: &'a serde_json::Value,
+    ) -> Self {
+        Self {
+            kind: Kind::Credential,
+            user,
+            item,
+            version,
+            config: Some(config),
+        }
     }
 
     /// A TOTP-seed envelope's info.
     pub fn totp_seed(user: &'a str, item: &'a str, version: u64) -> Self {
-        Self { kind: Kind::TotpSeed, user, item, version, config: None }
+        Self {
+            kind: Kind::TotpSeed,
+            user,
+            item,
+            version,
+            config: None,
+        }
     }
 
     /// A session-state envelope's info.
     pub fn session_state(user: &'a str, item: &'a str, version: u64) -> Self {
-        Self { kind: Kind::SessionState, user, item, version, config: None }
+        Self {
+            kind: Kind::SessionState,
+            user,
+            item,
+            version,
+            config: None,
+        }
     }
 
     /// The `sv:` context these envelopes carry, which an opener expects.
@@ -132,10 +156,15 @@ impl<'a> ItemInfo<'a> {
         match (self.kind, self.config) {
             (Kind::Credential, Some(config)) => ctx.insert(SV_CONFIG, config_hash(config)?)?,
             (Kind::Credential, None) => {
-                return Err(Error::InvalidRequest("a credential envelope needs its config".into()));
+                return Err(Error::InvalidRequest(
+                    "a credential envelope needs its config".into(),
+                ));
             }
             (_, Some(_)) => {
-                return Err(Error::InvalidRequest(format!("kind {} carries no config", self.kind)));
+                return Err(Error::InvalidRequest(format!(
+                    "kind {} carries no config",
+                    self.kind
+                )));
             }
             (_, None) => {}
         }
@@ -145,9 +174,16 @@ impl<'a> ItemInfo<'a> {
 
 /// Seals an item envelope: the `sv:` context of `info` plus the caller's
 /// `extra` entries (which may not use `sv:` keys).
-pub fn seal_item(key: &DataKey, info: &ItemInfo<'_>, extra: &Context, plaintext: &[u8]) -> Result<Vec<u8>> {
+pub fn seal_item(
+    key: &DataKey,
+    info: &ItemInfo<'_>,
+    extra: &Context,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     if let Some(reserved) = extra.first_reserved_key() {
-        return Err(Error::ReservedContextKey { key: reserved.to_owned() });
+        return Err(Error::ReservedContextKey {
+            key: reserved.to_owned(),
+        });
     }
     let mut ctx = info.context()?;
     ctx.merge_disjoint(extra)?;
@@ -162,32 +198,37 @@ pub fn config_hash(config: &serde_json::Value) -> Result<String> {
 
 /// `config` in RFC 8785 (JCS) canonical form.
 pub fn canonical_json(config: &serde_json::Value) -> Result<String> {
-    serde_jcs::to_string(config).map_err(|e| Error::InvalidConfig(format!("cannot canonicalize: {e}")))
+    serde_jcs::to_string(config)
+        .map_err(|e| Error::InvalidConfig(format!("cannot canonicalize: {e}")))
 }
 
 /// The state key of one credential: `HMAC-SHA256(DK, "sealvault/v1/state" |
 /// lp(user) | lp(item))`, carrying the data key's id.
 pub fn state_key(key: &DataKey, user: &str, item: &str) -> Result<DataKey> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(STATE_LABEL);
-    for part in [user, item] {
-        let len = u16::try_from(part.len()).map_err(|_| Error::InvalidRequest("id longer than 65535 bytes".into()))?;
-        mac.update(&len.to_be_bytes());
-        mac.update(part.as_bytes());
-    }
-    let mut out = [0u8; KEY_LEN];
-    out.copy_from_slice(&mac.finalize().into_bytes());
-    let state = DataKey::with_id(key.key_id(), out);
-    zeroize::Zeroize::zeroize(&mut out);
-    Ok(state)
+    let lp = |part: &str| {
+        u16::try_from(part.len())
+            .map(u16::to_be_bytes)
+            .map_err(|_| Error::InvalidRequest("id longer than 65535 bytes".into()))
+    };
+    let (user_len, item_len) = (lp(user)?, lp(item)?);
+    let parts: [&[u8]; 5] = [
+        STATE_LABEL,
+        &user_len,
+        user.as_bytes(),
+        &item_len,
+        item.as_bytes(),
+    ];
+    let out = envelope::hmac_sha256(key.expose_secret(), &parts);
+    Ok(DataKey::with_id(key.key_id(), *out))
 }
 
 /// Checks an item id against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
 pub fn validate_item_id(item: &str) -> Result<()> {
     let bytes = item.as_bytes();
     let first_ok = bytes.first().is_some_and(u8::is_ascii_alphanumeric);
-    let rest_ok = bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let rest_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if first_ok && rest_ok && bytes.len() <= 128 {
         Ok(())
     } else {

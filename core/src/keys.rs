@@ -110,7 +110,8 @@ impl SecretKey {
     }
 
     fn from_b64(key_b64: &str, what: &'static str) -> Result<Self> {
-        let raw = Zeroizing::new(encoding::b64_decode(key_b64).map_err(|_| Error::InvalidKey(what))?);
+        let raw =
+            Zeroizing::new(encoding::b64_decode(key_b64).map_err(|_| Error::InvalidKey(what))?);
         Self::from_slice(&raw, what)
     }
 }
@@ -132,7 +133,10 @@ impl DataKey {
     pub fn generate() -> Self {
         let mut key = SecretKey([0u8; KEY_LEN]);
         rand::rngs::OsRng.fill_bytes(&mut key.0);
-        Self { id: KeyId::random(), key }
+        Self {
+            id: KeyId::random(),
+            key,
+        }
     }
 
     /// A key from a 16-byte id and 32 key bytes.
@@ -152,7 +156,10 @@ impl DataKey {
     }
 
     pub(crate) fn with_id(id: KeyId, key: [u8; KEY_LEN]) -> Self {
-        Self { id, key: SecretKey(key) }
+        Self {
+            id,
+            key: SecretKey(key),
+        }
     }
 
     /// The public key id.
@@ -195,16 +202,22 @@ pub struct EnvelopeKey {
 impl EnvelopeKey {
     /// An envelope key from 32 raw bytes.
     pub fn from_bytes(key: &[u8]) -> Result<Self> {
-        Ok(Self { key: SecretKey::from_slice(key, "envelope key must be 32 bytes")? })
+        Ok(Self {
+            key: SecretKey::from_slice(key, "envelope key must be 32 bytes")?,
+        })
     }
 
     /// An envelope key as the vault API returns it (unpadded base64url).
     pub fn from_api(key_b64: &str) -> Result<Self> {
-        Ok(Self { key: SecretKey::from_b64(key_b64, "envelope key must be 32 bytes of base64url")? })
+        Ok(Self {
+            key: SecretKey::from_b64(key_b64, "envelope key must be 32 bytes of base64url")?,
+        })
     }
 
     pub(crate) fn from_array(key: [u8; KEY_LEN]) -> Self {
-        Self { key: SecretKey(key) }
+        Self {
+            key: SecretKey(key),
+        }
     }
 
     /// The raw key bytes. Keep the borrow short and never log it.

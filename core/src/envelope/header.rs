@@ -60,7 +60,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>> {
         return Err(Error::MalformedEnvelope("bad magic"));
     }
     if bytes[2] != VERSION || bytes[3] != SUITE {
-        return Err(Error::UnsupportedVersion { version: bytes[2], suite: bytes[3] });
+        return Err(Error::UnsupportedVersion {
+            version: bytes[2],
+            suite: bytes[3],
+        });
     }
     if bytes.len() < CONTEXT_OFFSET {
         return Err(Error::MalformedEnvelope("shorter than the fixed header"));
@@ -100,7 +103,9 @@ pub fn write_header_base(
 ) -> Result<()> {
     let context_len = context.encoded_len();
     if context_len > MAX_CONTEXT_LEN {
-        return Err(Error::InvalidContext("encoded context longer than 4096 bytes"));
+        return Err(Error::InvalidContext(
+            "encoded context longer than 4096 bytes",
+        ));
     }
     out.extend_from_slice(&MAGIC);
     out.push(VERSION);
@@ -114,5 +119,7 @@ pub fn write_header_base(
 }
 
 fn fixed<const N: usize>(slice: &[u8]) -> Result<&[u8; N]> {
-    slice.try_into().map_err(|_| Error::MalformedEnvelope("truncated"))
+    slice
+        .try_into()
+        .map_err(|_| Error::MalformedEnvelope("truncated"))
 }

@@ -39,7 +39,7 @@
 //! # Ok::<(), sealvault::Error>(())
 //! ```
 
-mod aead;
+pub(crate) mod aead;
 pub(crate) mod header;
 mod schedule;
 
@@ -51,6 +51,7 @@ use crate::error::{Error, Result};
 use crate::keys::{DataKey, EnvelopeKey, KeyId};
 
 pub use header::{NONCE_LEN, OVERHEAD, SALT_LEN};
+pub(crate) use schedule::{hkdf_expand, hmac_sha256};
 
 /// What [`inspect`] reveals of an envelope without any key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -68,13 +69,19 @@ pub struct Inspection {
 /// Seals `plaintext` under `key` with a caller context (no `sv:` keys).
 pub fn seal(key: &DataKey, plaintext: &[u8], context: &Context) -> Result<Vec<u8>> {
     if let Some(reserved) = context.first_reserved_key() {
-        return Err(Error::ReservedContextKey { key: reserved.to_owned() });
+        return Err(Error::ReservedContextKey {
+            key: reserved.to_owned(),
+        });
     }
     seal_with_context(key, plaintext, context)
 }
 
 /// Seals with any context, `sv:` keys included; random salt and nonce.
-pub(crate) fn seal_with_context(key: &DataKey, plaintext: &[u8], context: &Context) -> Result<Vec<u8>> {
+pub(crate) fn seal_with_context(
+    key: &DataKey,
+    plaintext: &[u8],
+    context: &Context,
+) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
     let mut rng = rand::thread_rng();
@@ -160,16 +167,29 @@ fn check_key_id(key: &DataKey, parsed: &header::Parsed<'_>) -> Result<()> {
     if parsed.key_id == key.key_id() {
         Ok(())
     } else {
-        Err(Error::WrongKey { expected: key.key_id(), found: parsed.key_id })
+        Err(Error::WrongKey {
+            expected: key.key_id(),
+            found: parsed.key_id,
+        })
     }
 }
 
 /// Commitment, then GCM, then context — the order of DESIGN §4.
-fn open_parsed(ek: &EnvelopeKey, parsed: &header::Parsed<'_>, expected: &Context) -> Result<Zeroizing<Vec<u8>>> {
+fn open_parsed(
+    ek: &EnvelopeKey,
+    parsed: &header::Parsed<'_>,
+    expected: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
     let derived = schedule::derive(ek);
     schedule::check_commitment(&derived, parsed.commitment)?;
     let mut plaintext = Zeroizing::new(parsed.ciphertext.to_vec());
-    aead::open_in_place(&derived.enc_key, parsed.nonce, parsed.aad, &mut plaintext, parsed.tag)?;
+    aead::open_in_place(
+        &derived.enc_key,
+        parsed.nonce,
+        parsed.aad,
+        &mut plaintext,
+        parsed.tag,
+    )?;
     parsed.context.check_contains(expected)?;
     Ok(plaintext)
 }

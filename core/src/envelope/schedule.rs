@@ -29,16 +29,29 @@ pub struct Derived {
     pub commitment: [u8; COMMITMENT_LEN],
 }
 
+/// HMAC-SHA256 of the concatenated `parts` under `key`, in a wiped buffer.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; KEY_LEN]> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for part in parts {
+        mac.update(part);
+    }
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}
+
+/// HKDF-Expand-SHA256 of `prk` into `out` (at most 255 × 32 bytes).
+pub fn hkdf_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    let hkdf = Hkdf::<Sha256>::from_prk(prk)
+        .map_err(|_| Error::InvalidRequest("HKDF-Expand: PRK shorter than 32 bytes".into()))?;
+    hkdf.expand(info, out)
+        .map_err(|_| Error::InvalidRequest("HKDF-Expand: output longer than 8160 bytes".into()))
+}
+
 /// `ek = HMAC-SHA256(K, "sealvault/v1/ek" | header_base)`.
 pub fn envelope_key(key: &[u8; KEY_LEN], header_base: &[u8]) -> EnvelopeKey {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(EK_LABEL);
-    mac.update(header_base);
-    let mut ek = [0u8; KEY_LEN];
-    ek.copy_from_slice(&mac.finalize().into_bytes());
-    let out = EnvelopeKey::from_array(ek);
-    zeroize::Zeroize::zeroize(&mut ek);
-    out
+    EnvelopeKey::from_array(*hmac_sha256(key, &[EK_LABEL, header_base]))
 }
 
 /// Derives the encryption key and commitment from an envelope key.
@@ -51,7 +64,10 @@ pub fn derive(ek: &EnvelopeKey) -> Derived {
         .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF length"));
     hkdf.expand(COMMIT_LABEL, &mut commitment)
         .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF length"));
-    Derived { enc_key, commitment }
+    Derived {
+        enc_key,
+        commitment,
+    }
 }
 
 /// Compares a stored commitment with the derived one in constant time.

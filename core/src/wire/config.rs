@@ -87,7 +87,11 @@ fn yes() -> bool {
 
 impl Default for PersistenceFlags {
     fn default() -> Self {
-        Self { cookies: true, local_storage: true, session_storage: false }
+        Self {
+            cookies: true,
+            local_storage: true,
+            session_storage: false,
+        }
     }
 }
 
@@ -110,7 +114,11 @@ pub struct Concurrency {
 impl Concurrency {
     /// The most leases that may be open at once, `None` for no limit.
     pub fn limit(&self) -> Option<u32> {
-        if self.allow_multiple { self.max_concurrent } else { Some(1) }
+        if self.allow_multiple {
+            self.max_concurrent
+        } else {
+            Some(1)
+        }
     }
 }
 
@@ -144,8 +152,8 @@ impl CredentialConfig {
         if !value.is_object() {
             return Err(Error::InvalidConfig("config must be a JSON object".into()));
         }
-        let config: CredentialConfig =
-            serde_json::from_value(value.clone()).map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        let config: CredentialConfig = serde_json::from_value(value.clone())
+            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -159,17 +167,23 @@ impl CredentialConfig {
             let url = url::Url::parse(login_url)
                 .map_err(|e| Error::InvalidConfig(format!("login_url is not a URL: {e}")))?;
             if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
-                return Err(Error::InvalidConfig("login_url must be an http(s) URL with a host".into()));
+                return Err(Error::InvalidConfig(
+                    "login_url must be an http(s) URL with a host".into(),
+                ));
             }
         }
         if let Some(c) = &self.concurrency {
             if c.max_concurrent == Some(0) {
-                return Err(Error::InvalidConfig("concurrency.max_concurrent must be at least 1".into()));
+                return Err(Error::InvalidConfig(
+                    "concurrency.max_concurrent must be at least 1".into(),
+                ));
             }
         }
         if let Some(e) = &self.expiration {
             if e.from_last_use_secs == Some(0) || e.from_creation_secs == Some(0) {
-                return Err(Error::InvalidConfig("expiration times must be at least 1 second".into()));
+                return Err(Error::InvalidConfig(
+                    "expiration times must be at least 1 second".into(),
+                ));
             }
         }
         Ok(())

@@ -81,7 +81,8 @@ impl Serialize for ErrorCode {
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        ErrorCode::parse(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown error code {code:?}")))
+        ErrorCode::parse(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {code:?}")))
     }
 }
 

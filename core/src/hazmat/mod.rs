@@ -41,3 +41,48 @@ pub fn forge_with_envelope_key(
 pub fn envelope_key_for_header(key: &DataKey, header_base: &[u8]) -> EnvelopeKey {
     envelope::header_envelope_key(key, header_base)
 }
+
+/// The core's AES-256-GCM seam: returns `ciphertext | tag`.
+pub fn aes256gcm_seal(
+    key: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let mut buf = plaintext.to_vec();
+    let tag = envelope::aead::seal_in_place(key, nonce, aad, &mut buf)?;
+    buf.extend_from_slice(&tag);
+    Ok(buf)
+}
+
+/// The core's AES-256-GCM seam: opens `ciphertext | tag` (`integrity` on failure).
+pub fn aes256gcm_open(
+    key: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>> {
+    let split = sealed
+        .len()
+        .checked_sub(16)
+        .ok_or(crate::Error::Integrity)?;
+    let (ct, tag) = sealed.split_at(split);
+    let tag: &[u8; 16] = tag.try_into().map_err(|_| crate::Error::Integrity)?;
+    let mut buf = ct.to_vec();
+    envelope::aead::open_in_place(key, nonce, aad, &mut buf, tag)?;
+    Ok(buf)
+}
+
+/// The core's HMAC-SHA256 (used for `ek` and state keys).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    *envelope::hmac_sha256(key, &[message])
+}
+
+/// The core's HKDF-Expand-SHA256 (used for the encryption key and commitment).
+pub fn hkdf_expand(prk: &[u8], info: &[u8], len: usize) -> Result<Vec<u8>> {
+    let mut out = vec![0u8; len];
+    envelope::hkdf_expand(prk, info, &mut out)?;
+    Ok(out)
+}
+
+pub mod vectors;
