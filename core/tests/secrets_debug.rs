@@ -50,3 +50,25 @@ fn errors_carry_no_secrets() {
     let err = DataKey::from_api(&"ab".repeat(16), "not-base64-secret!").expect_err("bad key");
     assert!(!format!("{err} {err:?}").contains("secret!"));
 }
+
+/// Compiles only if `T` wipes itself on drop.
+fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+/// Resolves only if `T` is not `Clone` (two impls become ambiguous when it is).
+trait AmbiguousIfClone<A> {
+    fn check() {}
+}
+impl<T: ?Sized> AmbiguousIfClone<()> for T {}
+impl<T: ?Sized + Clone> AmbiguousIfClone<u8> for T {}
+
+#[test]
+fn secret_types_wipe_and_do_not_clone() {
+    zeroized_on_drop::<DataKey>();
+    zeroized_on_drop::<EnvelopeKey>();
+    <DataKey as AmbiguousIfClone<_>>::check();
+    <EnvelopeKey as AmbiguousIfClone<_>>::check();
+    // Plaintext comes back in a zeroizing buffer.
+    let dk = DataKey::generate();
+    let env = seal(&dk, b"x", &Context::new()).expect("seals");
+    let _: sealvault::Zeroizing<Vec<u8>> = open(&dk, &env, &Context::new()).expect("opens");
+}
