@@ -34,4 +34,5 @@ pub use envelope::{Inspection, envelope_key, inspect, open, open_with_envelope_k
 pub use error::{Error, Result};
 pub use item::{ItemInfo, Kind, config_hash, seal_item, state_key};
 pub use keys::{DataKey, EnvelopeKey, KeyId};
+pub use totp::{CodeWithValidity, Hotp, Totp};
 pub use zeroize::Zeroizing;

@@ -1,1 +1,0 @@
-//! TOTP and HOTP (RFC 4226, RFC 6238) — being written; see issue 3.
