@@ -59,7 +59,7 @@ trait AmbiguousIfClone<A> {
     fn check() {}
 }
 impl<T: ?Sized> AmbiguousIfClone<()> for T {}
-impl<T: ?Sized + Clone> AmbiguousIfClone<u8> for T {}
+impl<T: Clone> AmbiguousIfClone<u8> for T {}
 
 #[test]
 fn secret_types_wipe_and_do_not_clone() {

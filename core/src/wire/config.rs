@@ -172,19 +172,19 @@ impl CredentialConfig {
                 ));
             }
         }
-        if let Some(c) = &self.concurrency {
-            if c.max_concurrent == Some(0) {
-                return Err(Error::InvalidConfig(
-                    "concurrency.max_concurrent must be at least 1".into(),
-                ));
-            }
+        if let Some(c) = &self.concurrency
+            && c.max_concurrent == Some(0)
+        {
+            return Err(Error::InvalidConfig(
+                "concurrency.max_concurrent must be at least 1".into(),
+            ));
         }
-        if let Some(e) = &self.expiration {
-            if e.from_last_use_secs == Some(0) || e.from_creation_secs == Some(0) {
-                return Err(Error::InvalidConfig(
-                    "expiration times must be at least 1 second".into(),
-                ));
-            }
+        if let Some(e) = &self.expiration
+            && (e.from_last_use_secs == Some(0) || e.from_creation_secs == Some(0))
+        {
+            return Err(Error::InvalidConfig(
+                "expiration times must be at least 1 second".into(),
+            ));
         }
         Ok(())
     }
