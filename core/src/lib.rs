@@ -36,3 +36,8 @@ pub use item::{ItemInfo, Kind, config_hash, seal_item, state_key};
 pub use keys::{DataKey, EnvelopeKey, KeyId};
 pub use totp::{CodeWithValidity, Hotp, Totp};
 pub use zeroize::Zeroizing;
+
+/// The README's Rust blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
