@@ -23,3 +23,15 @@ wycheproof-counts:
 
 wasm:
 	$(CARGO) build -p sealvault --target wasm32-unknown-unknown
+
+# Independent Python implementation of docs/FORMAT.md, checked against the
+# vectors and, both ways, against the Rust core via core/examples/interop.rs.
+VENV ?= .venv
+INDEP_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+
+.PHONY: test-independent
+test-independent:
+	CARGO_TARGET_DIR=$(INDEP_TARGET_DIR) $(CARGO) build -q -p sealvault --example interop --features hazmat
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tests/independent/requirements.txt
+	SEALVAULT_INTEROP_BIN=$(INDEP_TARGET_DIR)/debug/examples/interop $(VENV)/bin/python -m pytest -q tests/independent
