@@ -9,7 +9,7 @@ VENV ?= .venv
 demo:
 	$(CARGO) run --release -p sealvault --example seal-open
 
-test: fmt-check test-rust wycheproof-counts wasm
+test: fmt-check test-rust wycheproof-counts wasm test-independent
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -26,7 +26,6 @@ wasm:
 
 # Independent Python implementation of docs/FORMAT.md, checked against the
 # vectors and, both ways, against the Rust core via core/examples/interop.rs.
-VENV ?= .venv
 INDEP_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: test-independent

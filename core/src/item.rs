@@ -196,10 +196,39 @@ pub fn config_hash(config: &serde_json::Value) -> Result<String> {
     Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
 }
 
-/// `config` in RFC 8785 (JCS) canonical form.
+/// `config` in RFC 8785 (JCS) canonical form. The config must be an
+/// object, and I-JSON: an integer beyond ±2^53 is refused, not rounded.
 pub fn canonical_json(config: &serde_json::Value) -> Result<String> {
+    if !config.is_object() {
+        return Err(Error::InvalidConfig("config must be a JSON object".into()));
+    }
+    check_i_json(config)?;
     serde_jcs::to_string(config)
         .map_err(|e| Error::InvalidConfig(format!("cannot canonicalize: {e}")))
+}
+
+/// Refuses integers a double cannot hold exactly (RFC 7493 §2.2).
+fn check_i_json(value: &serde_json::Value) -> Result<()> {
+    const MAX_EXACT: u64 = 1 << 53;
+    match value {
+        serde_json::Value::Number(n) => {
+            let exact = n
+                .as_u64()
+                .map(|u| u <= MAX_EXACT)
+                .or_else(|| n.as_i64().map(|i| i.unsigned_abs() <= MAX_EXACT))
+                .unwrap_or(true);
+            if exact {
+                Ok(())
+            } else {
+                Err(Error::InvalidConfig(
+                    "integer beyond ±2^53 in config".into(),
+                ))
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_i_json),
+        serde_json::Value::Object(map) => map.values().try_for_each(check_i_json),
+        _ => Ok(()),
+    }
 }
 
 /// The state key of one credential: `HMAC-SHA256(DK, "sealvault/v1/state" |

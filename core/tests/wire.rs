@@ -156,3 +156,21 @@ fn allow_multiple_false_means_one_lease() {
     .expect("valid");
     assert_eq!(c.concurrency.and_then(|c| c.limit()), Some(1));
 }
+
+#[test]
+fn config_hash_requires_an_i_json_object() {
+    assert!(sealvault::config_hash(&json!({"big": 9007199254740992u64})).is_ok());
+    for bad in [
+        json!({"big": 9007199254740993u64}),
+        json!({"neg": -9007199254740993i64}),
+        json!([1]),
+        json!(null),
+    ] {
+        assert_eq!(
+            sealvault::config_hash(&bad)
+                .expect_err(&bad.to_string())
+                .code(),
+            "invalid_config"
+        );
+    }
+}
