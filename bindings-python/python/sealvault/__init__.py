@@ -1,0 +1,120 @@
+"""SealVault: client-side encryption for browser-automation credentials.
+
+``import sealvault as sv``. Seal a credential with the user's data key so that
+only ciphertext reaches the vault; open it with the data key or with the
+one-envelope key the vault hands a lease holder; compute TOTP codes.
+
+Keys:
+    ``sv.DataKey.generate()`` (offline use only: the vault does not know such
+    a key), ``sv.DataKey.from_bytes(key_id, key)``,
+    ``sv.DataKey.from_api(key_id_hex, key_b64)``; ``dk.key_id`` is hex.
+    ``sv.state_key(dk, user, item)`` derives a credential's state key.
+
+Envelopes (docs/FORMAT.md):
+    ``sv.seal(dk, plaintext, context)`` -> bytes (``sv:`` keys refused);
+    ``sv.seal_item(dk, kind=, user=, item=, version=, config=, plaintext=,
+    extra=)`` sets the reserved ``sv:`` context; ``sv.open(dk, env,
+    expected)`` -> :class:`SecretBytes`; ``sv.envelope_key(dk, env)`` and
+    ``sv.open_with_envelope_key(ek, env, expected)``; ``sv.inspect(env)``;
+    ``sv.item_context(...)`` is the ``expected`` of an item envelope;
+    ``sv.config_hash(config)``.
+
+TOTP:
+    ``sv.Totp(secret_b32, digits=6, period=30, algorithm="SHA1")`` or
+    ``sv.Totp.from_uri("otpauth://totp/...")``; ``t.at(unix)``, ``t.now()``,
+    ``t.seconds_left()``, ``t.code_with_validity(min_secs)``,
+    ``t.verify(code, window=1)``. ``sv.Hotp`` for counter-based codes.
+    Where ``unix`` is omitted it is ``int(time.time())``.
+
+Inputs: every bytes argument takes ``bytes``, ``bytearray``, ``memoryview``
+(any buffer) or a :class:`SecretBytes`. ``bytes`` is read in place; other
+buffers are copied into a Rust buffer that is wiped after use. Sealing and
+opening more than 4 KiB releases the GIL.
+
+Secrets and Python memory: plaintext and envelope keys come back as
+:class:`SecretBytes`, owned by Rust and zeroized on ``close()``, at the end of
+a ``with`` block, or when garbage-collected; its ``repr`` is redacted.
+``bytes(pt)`` and ``pt.expose()`` return Python ``bytes`` copies, and Python
+cannot wipe those (nor ``str`` objects such as ``Totp.to_uri()`` or a decoded
+password): keep them short-lived, or pass the ``SecretBytes`` itself on.
+
+Errors: :mod:`sealvault.errors`, one class per DESIGN §9 row, all under
+:class:`SealVaultError`, each with a stable ``.code`` (``.status`` is None for
+failures raised in this process).
+
+The vault client (``sv.Client``) is not part of this release yet.
+"""
+
+from __future__ import annotations
+
+from sealvault import errors
+from sealvault._native import (
+    CodeWithValidity,
+    DataKey,
+    Hotp,
+    SecretBytes,
+    Totp,
+    __version__,
+    config_hash,
+    envelope_key,
+    inspect,
+    item_context,
+    open,  # noqa: A004 - the SDK's name (DESIGN §11); shadows builtins.open here only
+    open_with_envelope_key,
+    seal,
+    seal_item,
+    state_key,
+)
+from sealvault.errors import (
+    ApiError,
+    AuthError,
+    CommitmentError,
+    ConflictError,
+    ContextMismatchError,
+    IntegrityError,
+    InvalidRequestError,
+    InvalidTotpError,
+    LeaseError,
+    MalformedEnvelopeError,
+    NotFoundError,
+    RateLimitedError,
+    SealVaultError,
+    StaleDataKeyError,
+    UnavailableError,
+    WrongKeyError,
+)
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "CodeWithValidity",
+    "CommitmentError",
+    "ConflictError",
+    "ContextMismatchError",
+    "DataKey",
+    "Hotp",
+    "IntegrityError",
+    "InvalidRequestError",
+    "InvalidTotpError",
+    "LeaseError",
+    "MalformedEnvelopeError",
+    "NotFoundError",
+    "RateLimitedError",
+    "SealVaultError",
+    "SecretBytes",
+    "StaleDataKeyError",
+    "Totp",
+    "UnavailableError",
+    "WrongKeyError",
+    "__version__",
+    "config_hash",
+    "envelope_key",
+    "errors",
+    "inspect",
+    "item_context",
+    "open",
+    "open_with_envelope_key",
+    "seal",
+    "seal_item",
+    "state_key",
+]
