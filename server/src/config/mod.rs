@@ -1,0 +1,256 @@
+//! Configuration: a TOML file (`--config`) overridden by the environment
+//! variables of DESIGN §8.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! database_url = "sqlite://sealvault.db"
+//! admin_token_file = "/run/secrets/admin-token"
+//!
+//! [[master_keys]]
+//! id = "mk-2026"
+//! provider = "file"            # or "env" with `env = "VAR"`
+//! path = "/run/secrets/master-key"
+//! active = true
+//!
+//! [limits]
+//! credential_body_bytes = 65536
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use sealvault::wire::{Limits, SecretString};
+use serde::Deserialize;
+
+/// Everything the server reads at start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listen address (`SEALVAULT_LISTEN`).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Database URL (`SEALVAULT_DATABASE_URL`).
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// Folder for the dev master key (default: the SQLite file's folder, else `.`).
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// The admin bearer token (`SEALVAULT_ADMIN_TOKEN`).
+    #[serde(default)]
+    pub admin_token: Option<SecretString>,
+    /// A file holding the admin token (`SEALVAULT_ADMIN_TOKEN_FILE`).
+    #[serde(default)]
+    pub admin_token_file: Option<PathBuf>,
+    /// The master-key keyring.
+    #[serde(default)]
+    pub master_keys: Vec<MasterKeyConfig>,
+    /// Limits advertised by `/v1/meta`.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Log filter (`RUST_LOG` syntax; `SEALVAULT_LOG` or `RUST_LOG`).
+    #[serde(default)]
+    pub log: Option<String>,
+}
+
+/// One `[[master_keys]]` member.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterKeyConfig {
+    /// Member id, stored beside every key it wraps.
+    pub id: String,
+    /// `file` or `env`.
+    pub provider: String,
+    /// For `file`: the key file.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// For `env`: the variable holding base64 of the key.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// The member that wraps new keys (exactly one).
+    #[serde(default)]
+    pub active: bool,
+}
+
+/// Limits; every one configurable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest credential request body.
+    pub credential_body_bytes: u64,
+    /// Largest session-state request body.
+    pub session_state_body_bytes: u64,
+    /// Most live items per user.
+    pub items_per_user: u64,
+    /// Failed authentications per client address per minute.
+    pub failed_auth_per_minute: u32,
+    /// `/access` calls per token per minute.
+    pub access_per_minute: u32,
+    /// `/totp` calls per token per minute.
+    pub totp_per_minute: u32,
+    /// Lease TTL when the acquirer names none.
+    pub default_lease_ttl_secs: u64,
+    /// Longest lease TTL.
+    pub max_lease_ttl_secs: u64,
+    /// Longest lease long poll.
+    pub max_wait_secs: u64,
+    /// Request timeout (longer than `max_wait_secs`).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            credential_body_bytes: 64 * 1024,
+            session_state_body_bytes: 4 * 1024 * 1024,
+            items_per_user: 10_000,
+            failed_auth_per_minute: 20,
+            access_per_minute: 600,
+            totp_per_minute: 600,
+            default_lease_ttl_secs: 60,
+            max_lease_ttl_secs: 3600,
+            max_wait_secs: 60,
+            request_timeout_secs: 90,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The limits as `/v1/meta` advertises them.
+    pub fn to_wire(&self) -> Limits {
+        Limits {
+            credential_body_bytes: self.credential_body_bytes,
+            session_state_body_bytes: self.session_state_body_bytes,
+            items_per_user: self.items_per_user,
+            failed_auth_per_minute: self.failed_auth_per_minute,
+            access_per_minute: self.access_per_minute,
+            totp_per_minute: self.totp_per_minute,
+            max_lease_ttl_secs: self.max_lease_ttl_secs,
+            max_wait_secs: self.max_wait_secs,
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+fn default_database_url() -> String {
+    "sqlite://sealvault.db".into()
+}
+
+/// The id of the one-member keyring `SEALVAULT_MASTER_KEY_FILE` makes.
+pub const ENV_FILE_KEY_ID: &str = "default";
+
+impl Config {
+    /// Reads the TOML file (if any), then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        let mut config: Config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => toml::from_str("").map_err(|e| e.to_string())?,
+        };
+        config.apply_env(|name| std::env::var(name).ok());
+        Ok(config)
+    }
+
+    /// Applies `SEALVAULT_*` overrides from `var`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        if let Some(listen) = var("SEALVAULT_LISTEN") {
+            self.listen = listen;
+        }
+        if let Some(url) = var("SEALVAULT_DATABASE_URL") {
+            self.database_url = url;
+        }
+        if let Some(dir) = var("SEALVAULT_DATA_DIR") {
+            self.data_dir = Some(dir.into());
+        }
+        if let Some(path) = var("SEALVAULT_MASTER_KEY_FILE") {
+            self.master_keys = vec![MasterKeyConfig {
+                id: ENV_FILE_KEY_ID.into(),
+                provider: "file".into(),
+                path: Some(path.into()),
+                env: None,
+                active: true,
+            }];
+        }
+        if let Some(token) = var("SEALVAULT_ADMIN_TOKEN") {
+            self.admin_token = Some(SecretString::new(token));
+        }
+        if let Some(path) = var("SEALVAULT_ADMIN_TOKEN_FILE") {
+            self.admin_token_file = Some(path.into());
+        }
+        if let Some(filter) = var("SEALVAULT_LOG") {
+            self.log = Some(filter);
+        }
+    }
+
+    /// The admin token from the config, the environment or its file.
+    pub fn admin_token(&self) -> Result<Option<SecretString>, String> {
+        if let Some(token) = &self.admin_token {
+            return Ok(Some(SecretString::new(token.expose_secret().to_owned())));
+        }
+        match &self.admin_token_file {
+            Some(path) => {
+                let text = zeroize::Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                );
+                Ok(Some(SecretString::new(text.trim().to_owned())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The folder for generated files (the dev master key).
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"));
+        match path
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .map(Path::new)
+        {
+            Some(file) => match file.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            None => PathBuf::from("."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_values() {
+        let mut config: Config =
+            toml::from_str("listen = \"0.0.0.0:1\"\n[limits]\nitems_per_user = 5\n").unwrap();
+        config.apply_env(|name| match name {
+            "SEALVAULT_LISTEN" => Some("127.0.0.1:9".into()),
+            "SEALVAULT_MASTER_KEY_FILE" => Some("/k".into()),
+            _ => None,
+        });
+        assert_eq!(config.listen, "127.0.0.1:9");
+        assert_eq!(config.limits.items_per_user, 5);
+        assert_eq!(config.master_keys.len(), 1);
+        assert!(config.master_keys[0].active);
+        assert_eq!(config.database_url, "sqlite://sealvault.db");
+    }
+
+    #[test]
+    fn data_dir_follows_the_sqlite_file() {
+        let mut config: Config =
+            toml::from_str("database_url = \"sqlite:///var/lib/sv/v.db?mode=rwc\"").unwrap();
+        assert_eq!(config.data_dir(), PathBuf::from("/var/lib/sv"));
+        config.database_url = "sqlite://v.db".into();
+        assert_eq!(config.data_dir(), PathBuf::from("."));
+    }
+}

@@ -1,0 +1,184 @@
+//! Verified ingest (DESIGN §6), in this order, each failure its own code and
+//! nothing stored: parse → `key_id` is the current data key (else
+//! `stale_data_key`) → unwrap it, check commitment and GCM tag (plaintext
+//! lands in a zeroizing scratch buffer dropped at once) → the context names
+//! this user, item, kind, `sv:version = expected_version + 1` and the config
+//! hash → `(key_id, salt)` never seen (`salt_reuse`) → compare-and-set the
+//! version → store the bytes verbatim. All inside one transaction that
+//! holds the user's data-key row.
+
+use sealvault::wire::{CredentialConfig, CredentialWritten, ErrorCode, PutCredential};
+use sealvault::{DataKey, ItemInfo, KeyId, inspect, open};
+
+use super::{assigned, salt_of};
+use crate::api::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::now;
+use crate::storage::{CredentialRow, StoreError, Tx};
+
+/// Opens an envelope fully and drops the plaintext at once.
+fn verify(key: &DataKey, envelope: &[u8], info: &ItemInfo<'_>) -> ApiResult<()> {
+    let plaintext = open(key, envelope, &info.context()?)?;
+    drop(plaintext);
+    Ok(())
+}
+
+/// The TOTP envelope must not claim a config.
+fn check_totp_has_no_config(envelope: &[u8]) -> ApiResult<()> {
+    match inspect(envelope)?.context.get(sealvault::item::SV_CONFIG) {
+        None => Ok(()),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::ContextMismatch,
+            "a totp-seed envelope carries no sv:config",
+        )),
+    }
+}
+
+/// Salts never seen under this key, nor twice in one request.
+async fn check_salts(tx: &mut dyn Tx, key_id: &[u8], envelopes: &[&[u8]]) -> ApiResult<()> {
+    let reuse = || {
+        ApiError::new(
+            ErrorCode::SaltReuse,
+            "this (key_id, salt) was already ingested",
+        )
+    };
+    if envelopes.len() == 2 && salt_of(envelopes[0]) == salt_of(envelopes[1]) {
+        return Err(reuse());
+    }
+    for envelope in envelopes {
+        if tx.salt_seen(key_id, salt_of(envelope)).await? {
+            return Err(reuse());
+        }
+    }
+    Ok(())
+}
+
+/// `PUT /v1/credentials/{id}`: `(created, answer)`.
+pub async fn put(
+    state: &AppState,
+    principal: &Principal,
+    item: &str,
+    request: &PutCredential,
+) -> ApiResult<(bool, CredentialWritten)> {
+    let user = principal.user()?;
+    sealvault::item::validate_item_id(item)?;
+    CredentialConfig::from_value(&request.config)?;
+    let version = request
+        .expected_version
+        .checked_add(1)
+        .ok_or_else(|| ApiError::invalid("version overflow"))?;
+    let envelopes: Vec<&[u8]> = std::iter::once(request.envelope.as_slice())
+        .chain(request.totp_envelope.as_deref())
+        .collect();
+    // 1. parse
+    let key_ids = envelopes
+        .iter()
+        .map(|e| inspect(e).map(|i| i.key_id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let at = now();
+    let mut tx = state.store.write().await?;
+    // 2. current data key, row held
+    let key_row = tx.lock_data_key(user).await?;
+    let current = key_row
+        .as_ref()
+        .map(|r| KeyId::from_slice(&r.key_id))
+        .transpose()?;
+    let Some((key_row, current)) = key_row.zip(current) else {
+        return Err(ApiError::new(
+            ErrorCode::StaleDataKey,
+            "the user has no data key yet",
+        ));
+    };
+    if key_ids.iter().any(|id| *id != current) {
+        return Err(ApiError::stale_key(current));
+    }
+    // 3-4. unwrap; commitment, GCM and context of each envelope
+    let key = state.unwrap_data_key(&key_row).await?;
+    verify(
+        &key,
+        &request.envelope,
+        &ItemInfo::credential(user, item, version, &request.config),
+    )?;
+    if let Some(totp) = &request.totp_envelope {
+        verify(&key, totp, &ItemInfo::totp_seed(user, item, version))?;
+        check_totp_has_no_config(totp)?;
+    }
+    drop(key);
+    // 5. salts
+    check_salts(tx.as_mut(), &key_row.key_id, &envelopes).await?;
+    // 6. compare-and-set
+    let existing = tx.lock_credential(user, item).await?;
+    let current_version = existing.as_ref().map_or(0, |r| r.version);
+    let expected = i64::try_from(request.expected_version)
+        .map_err(|_| ApiError::invalid("version too large"))?;
+    if current_version != expected {
+        return Err(ApiError::version_conflict(
+            u64::try_from(current_version).unwrap_or(0),
+        ));
+    }
+    let live = existing.as_ref().is_some_and(|r| !r.deleted);
+    if !live
+        && tx.count_credentials(user).await?
+            >= i64::try_from(state.limits.items_per_user).unwrap_or(i64::MAX)
+    {
+        return Err(ApiError::invalid(format!(
+            "at most {} items per user",
+            state.limits.items_per_user
+        )));
+    }
+    let row = CredentialRow {
+        user_id: user.to_owned(),
+        item_id: item.to_owned(),
+        version: expected + 1,
+        deleted: false,
+        key_id: Some(key_row.key_id.clone()),
+        envelope: Some(request.envelope.clone()),
+        totp_envelope: request.totp_envelope.clone(),
+        config: Some(request.config.to_string()),
+        assigned: existing.as_ref().and_then(|r| r.assigned.clone()),
+        created_at: if live {
+            existing.as_ref().map_or(at, |r| r.created_at)
+        } else {
+            at
+        },
+        updated_at: at,
+    };
+    // 7. store verbatim
+    let conflict = || ApiError::version_conflict(u64::try_from(current_version).unwrap_or(0));
+    match existing {
+        Some(_) if !tx.update_credential(&row, expected).await? => return Err(conflict()),
+        Some(_) => {}
+        None => match tx.insert_credential(&row).await {
+            Err(StoreError::Conflict) => return Err(conflict()),
+            other => other?,
+        },
+    }
+    for envelope in &envelopes {
+        match tx.insert_salt(&key_row.key_id, salt_of(envelope)).await {
+            Err(StoreError::Conflict) => {
+                return Err(ApiError::new(ErrorCode::SaltReuse, "salt reused"));
+            }
+            other => other?,
+        }
+    }
+    let detail = serde_json::json!({ "version": row.version, "key_id": current, "totp": request.totp_envelope.is_some() });
+    state
+        .auditor
+        .append(
+            tx.as_mut(),
+            principal.event("credential.put").item(item).detail(detail),
+            at,
+        )
+        .await?;
+    tx.commit().await?;
+    let written = CredentialWritten {
+        id: row.item_id.clone(),
+        version: u64::try_from(row.version).map_err(ApiError::internal)?,
+        key_id: current,
+        assigned: assigned(&row)?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok((!live, written))
+}

@@ -1,0 +1,180 @@
+//! The keyring: master keys by id, one active for wrapping, every member for
+//! unwrapping. Wrapping AAD (DESIGN §5):
+//! `"sealvault/v1/dk" | lp(mk_id) | lp(user_id) | lp(key_id)`; vault keys use
+//! `"sealvault/v1/vk" | lp(mk_id) | lp(name)`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::RngCore;
+use sealvault::DataKey;
+use zeroize::Zeroizing;
+
+use super::provider::{KeyError, MasterKeyProvider};
+use crate::storage::{DataKeyRow, StoreError, Tx, VaultKeyRow};
+
+const DK_LABEL: &[u8] = b"sealvault/v1/dk";
+const VK_LABEL: &[u8] = b"sealvault/v1/vk";
+
+fn lp(out: &mut Vec<u8>, part: &[u8]) {
+    // Ids are short; anything longer than u16 is truncated by design never.
+    let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&part[..usize::from(len)]);
+}
+
+/// The AAD that binds a wrapped data key to its master key, user and id.
+pub fn dk_aad(mk_id: &str, user_id: &str, key_id: &[u8]) -> Vec<u8> {
+    let mut aad = DK_LABEL.to_vec();
+    lp(&mut aad, mk_id.as_bytes());
+    lp(&mut aad, user_id.as_bytes());
+    lp(&mut aad, key_id);
+    aad
+}
+
+fn vk_aad(mk_id: &str, name: &str) -> Vec<u8> {
+    let mut aad = VK_LABEL.to_vec();
+    lp(&mut aad, mk_id.as_bytes());
+    lp(&mut aad, name.as_bytes());
+    aad
+}
+
+/// Master keys by id, one active.
+pub struct Keyring {
+    members: Vec<Arc<dyn MasterKeyProvider>>,
+    active: usize,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.members.iter().map(|m| m.id()).collect();
+        f.debug_struct("Keyring")
+            .field("members", &ids)
+            .field("active", &self.active_id())
+            .finish()
+    }
+}
+
+/// A vault-internal 32-byte key (audit, inbound), zeroized on drop.
+pub struct VaultKey(Zeroizing<[u8; 32]>);
+
+impl VaultKey {
+    /// The raw bytes. Never log them.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VaultKey([redacted])")
+    }
+}
+
+impl Keyring {
+    /// A keyring; `active` must name a member.
+    pub fn new(members: Vec<Arc<dyn MasterKeyProvider>>, active: &str) -> Result<Self, KeyError> {
+        let index = members
+            .iter()
+            .position(|m| m.id() == active)
+            .ok_or_else(|| KeyError::UnknownMember(active.to_owned()))?;
+        Ok(Self {
+            members,
+            active: index,
+        })
+    }
+
+    /// The id of the member that wraps.
+    pub fn active_id(&self) -> &str {
+        self.members[self.active].id()
+    }
+
+    fn member(&self, id: &str) -> Result<&dyn MasterKeyProvider, KeyError> {
+        self.members
+            .iter()
+            .find(|m| m.id() == id)
+            .map(|m| m.as_ref())
+            .ok_or_else(|| KeyError::UnknownMember(id.to_owned()))
+    }
+
+    /// Wraps a data key for a user with the active member: `(mk_id, wrapped)`.
+    pub async fn wrap_data_key(
+        &self,
+        user_id: &str,
+        key: &DataKey,
+    ) -> Result<(String, Vec<u8>), KeyError> {
+        let mk = &self.members[self.active];
+        let aad = dk_aad(mk.id(), user_id, key.key_id().as_bytes());
+        Ok((
+            mk.id().to_owned(),
+            mk.wrap(key.expose_secret(), &aad).await?,
+        ))
+    }
+
+    /// Unwraps a stored data key with the member that wrapped it.
+    pub async fn unwrap_data_key(&self, row: &DataKeyRow) -> Result<DataKey, KeyError> {
+        let aad = dk_aad(&row.mk_id, &row.user_id, &row.key_id);
+        let raw = self.member(&row.mk_id)?.unwrap(&row.wrapped, &aad).await?;
+        DataKey::from_bytes(&row.key_id, &raw).map_err(|_| KeyError::Unwrap(row.mk_id.clone()))
+    }
+
+    /// Wraps a vault key under the active member: `(mk_id, wrapped)`.
+    pub async fn wrap_vault_key(
+        &self,
+        name: &str,
+        key: &VaultKey,
+    ) -> Result<(String, Vec<u8>), KeyError> {
+        let mk = &self.members[self.active];
+        let wrapped = mk.wrap(key.expose_secret(), &vk_aad(mk.id(), name)).await?;
+        Ok((mk.id().to_owned(), wrapped))
+    }
+
+    /// Unwraps a stored vault key.
+    pub async fn unwrap_vault_key(&self, row: &VaultKeyRow) -> Result<VaultKey, KeyError> {
+        let raw = self
+            .member(&row.mk_id)?
+            .unwrap(&row.wrapped, &vk_aad(&row.mk_id, &row.name))
+            .await?;
+        let mut key = Zeroizing::new([0u8; 32]);
+        if raw.len() != 32 {
+            return Err(KeyError::Unwrap(row.mk_id.clone()));
+        }
+        key.copy_from_slice(&raw);
+        Ok(VaultKey(key))
+    }
+}
+
+/// Loads a vault key, creating and storing it on first use.
+pub async fn load_vault_key(
+    tx: &mut dyn Tx,
+    keyring: &Keyring,
+    name: &str,
+    now: i64,
+) -> Result<VaultKey, LoadError> {
+    if let Some(row) = tx.vault_key(name).await? {
+        return Ok(keyring.unwrap_vault_key(&row).await?);
+    }
+    let mut raw = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(raw.as_mut_slice());
+    let key = VaultKey(raw);
+    let (mk_id, wrapped) = keyring.wrap_vault_key(name, &key).await?;
+    tx.insert_vault_key(&VaultKeyRow {
+        name: name.to_owned(),
+        mk_id,
+        wrapped,
+        created_at: now,
+    })
+    .await?;
+    Ok(key)
+}
+
+/// Loading a vault key failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Master key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}

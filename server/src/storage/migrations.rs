@@ -1,0 +1,56 @@
+//! Versioned migrations, embedded from `server/migrations/{sqlite,postgres}/`.
+//! Each file is `NNNN_description.sql`; a new change is a new file, never an
+//! edit of an applied one (sqlx checks their checksums).
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// `(version, description, sql)` of every SQLite migration.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+)];
+
+/// `(version, description, sql)` of every PostgreSQL migration.
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+)];
+
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = files
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+/// Runs the pending migrations of `backend` (`sqlite` or `postgres`).
+pub async fn run<'a, A>(backend: &str, pool: A) -> Result<(), sqlx::migrate::MigrateError>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    let files = if backend == "postgres" {
+        POSTGRES
+    } else {
+        SQLITE
+    };
+    migrator(files).run(pool).await
+}

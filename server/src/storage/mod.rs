@@ -1,0 +1,205 @@
+//! Storage behind one trait, with SQLite and PostgreSQL implementations.
+//!
+//! # About
+//! [`Store`] opens transactions; every read and write goes through a
+//! [`Tx`]. Write transactions take the database's write lock where needed:
+//! SQLite runs them as `BEGIN IMMEDIATE` (one writer at a time, waiting on
+//! the busy timeout), PostgreSQL takes row locks (`SELECT … FOR UPDATE`) on
+//! the rows a flow decides on (a user's data-key row, a credential's row,
+//! the audit head). So limits hold across replicas, never by in-process
+//! locks alone.
+//!
+//! Both implementations share their SQL (numbered `$n` parameters, which
+//! SQLite accepts too) through one macro; versioned migrations live in
+//! `server/migrations/{sqlite,postgres}/`.
+
+mod migrations;
+mod rows;
+mod sql;
+
+use async_trait::async_trait;
+
+pub use migrations::run as run_migrations;
+pub use rows::*;
+pub use sql::{PgStore, SqliteStore, connect};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write (a concurrent writer won).
+    #[error("unique constraint violated")]
+    Conflict,
+    /// Anything else from the database.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not decode.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Storage result.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A database: opens transactions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A transaction that will write: takes SQLite's write lock at once.
+    async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A transaction that only reads.
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Runs pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// One transaction. Dropped without [`Tx::commit`], it rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    /// Commits.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    // users and tokens
+    /// Inserts a user.
+    async fn insert_user(&mut self, user: &UserRow) -> StoreResult<()>;
+    /// A user by id.
+    async fn user(&mut self, id: &str) -> StoreResult<Option<UserRow>>;
+    /// Inserts a token.
+    async fn insert_token(&mut self, token: &TokenRow) -> StoreResult<()>;
+    /// A token by the SHA-256 of its secret.
+    async fn token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<TokenRow>>;
+    /// A user's tokens.
+    async fn tokens(&mut self, user_id: &str) -> StoreResult<Vec<TokenRow>>;
+    /// Revokes a user's token; false when there is none.
+    async fn revoke_token(&mut self, user_id: &str, token_id: &str, now: i64) -> StoreResult<bool>;
+
+    // data keys and vault keys
+    /// The user's current data key, row-locked in a write transaction.
+    async fn lock_data_key(&mut self, user_id: &str) -> StoreResult<Option<DataKeyRow>>;
+    /// The user's current data key.
+    async fn data_key(&mut self, user_id: &str) -> StoreResult<Option<DataKeyRow>>;
+    /// Inserts a data key (one per user: a second is a conflict).
+    async fn insert_data_key(&mut self, key: &DataKeyRow) -> StoreResult<()>;
+    /// Deletes a data key by id.
+    async fn delete_data_key(&mut self, key_id: &[u8]) -> StoreResult<()>;
+    /// Every data key (master-key rotation).
+    async fn all_data_keys(&mut self) -> StoreResult<Vec<DataKeyRow>>;
+    /// Replaces a data key's wrapping.
+    async fn rewrap_data_key(
+        &mut self,
+        key_id: &[u8],
+        mk_id: &str,
+        wrapped: &[u8],
+    ) -> StoreResult<()>;
+    /// A vault-internal key (`audit`, `inbound`).
+    async fn vault_key(&mut self, name: &str) -> StoreResult<Option<VaultKeyRow>>;
+    /// Inserts a vault-internal key.
+    async fn insert_vault_key(&mut self, key: &VaultKeyRow) -> StoreResult<()>;
+    /// Replaces a vault-internal key's wrapping.
+    async fn rewrap_vault_key(
+        &mut self,
+        name: &str,
+        mk_id: &str,
+        wrapped: &[u8],
+    ) -> StoreResult<()>;
+
+    // credentials
+    /// A credential or tombstone, row-locked in a write transaction.
+    async fn lock_credential(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<CredentialRow>>;
+    /// A credential or tombstone.
+    async fn credential(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<CredentialRow>>;
+    /// The user's live credentials (no tombstones), by id.
+    async fn credentials(&mut self, user_id: &str) -> StoreResult<Vec<CredentialRow>>;
+    /// How many live credentials the user has.
+    async fn count_credentials(&mut self, user_id: &str) -> StoreResult<i64>;
+    /// Inserts a new item row.
+    async fn insert_credential(&mut self, row: &CredentialRow) -> StoreResult<()>;
+    /// Replaces an item row if its version is still `expected`; false otherwise.
+    async fn update_credential(&mut self, row: &CredentialRow, expected: i64) -> StoreResult<bool>;
+    /// Replaces the envelopes of a row (rotation).
+    async fn reseal_credential(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        key_id: &[u8],
+        envelope: &[u8],
+        totp_envelope: Option<&[u8]>,
+    ) -> StoreResult<()>;
+    /// Whether `(key_id, salt)` was seen.
+    async fn salt_seen(&mut self, key_id: &[u8], salt: &[u8]) -> StoreResult<bool>;
+    /// Records `(key_id, salt)`; a repeat is [`StoreError::Conflict`].
+    async fn insert_salt(&mut self, key_id: &[u8], salt: &[u8]) -> StoreResult<()>;
+    /// Forgets the salts of a deleted key.
+    async fn delete_salts(&mut self, key_id: &[u8]) -> StoreResult<()>;
+
+    // leases
+    /// Bumps and returns the credential's fencing counter; row-locks it.
+    async fn bump_fencing(&mut self, user_id: &str, item_id: &str) -> StoreResult<Option<i64>>;
+    /// Deletes the credential's leases that expired at or before `now`.
+    async fn reap_leases(&mut self, user_id: &str, item_id: &str, now: i64) -> StoreResult<u64>;
+    /// The credential's open leases.
+    async fn leases(&mut self, user_id: &str, item_id: &str) -> StoreResult<Vec<LeaseRow>>;
+    /// Inserts a lease.
+    async fn insert_lease(&mut self, lease: &LeaseRow) -> StoreResult<()>;
+    /// A lease by id.
+    async fn lease(&mut self, id: &str) -> StoreResult<Option<LeaseRow>>;
+    /// Sets a lease's phase and expiry.
+    async fn update_lease(&mut self, id: &str, phase: &str, expires_at: i64) -> StoreResult<()>;
+    /// Deletes a lease.
+    async fn delete_lease(&mut self, id: &str) -> StoreResult<()>;
+    /// Deletes every lease of a credential (when it is deleted).
+    async fn delete_leases(&mut self, user_id: &str, item_id: &str) -> StoreResult<()>;
+    /// Registers or refreshes a lease waiter; returns its arrival number.
+    async fn touch_waiter(&mut self, waiter: &WaiterRow) -> StoreResult<()>;
+    /// Live waiters of a credential, oldest first.
+    async fn waiters(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        seen_after: i64,
+    ) -> StoreResult<Vec<WaiterRow>>;
+    /// Removes a waiter.
+    async fn delete_waiter(&mut self, id: &str) -> StoreResult<()>;
+
+    // TOTP hand-outs
+    /// The lease a code of this step was handed to, if any.
+    async fn totp_issued(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        step: i64,
+    ) -> StoreResult<Option<String>>;
+    /// Records a hand-out; a second one for the step is [`StoreError::Conflict`].
+    async fn insert_totp_issued(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        step: i64,
+        lease_id: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    // audit
+    /// The chain head `(seq, mac)`, row-locked in a write transaction.
+    async fn lock_audit_head(&mut self) -> StoreResult<(i64, Vec<u8>)>;
+    /// Appends a record and moves the head to it.
+    async fn append_audit(&mut self, row: &AuditRow) -> StoreResult<()>;
+    /// Records after `after_seq`, oldest first, optionally one user's.
+    async fn audit(
+        &mut self,
+        user_id: Option<&str>,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRow>>;
+}
