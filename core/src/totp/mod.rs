@@ -29,8 +29,11 @@
 //! Everything returns [`Error::InvalidTotp`](crate::Error::InvalidTotp)
 //! (code `invalid_totp`): invalid base32, a secret under 80 bits, a bad or
 //! missing URI parameter, a digit count outside 6..=10, a zero period, a
-//! time before `t0`, a verification window above [`MAX_WINDOW`]. No input
-//! panics.
+//! time before `t0`, a verification window above [`MAX_WINDOW`].
+//!
+//! # Panics
+//! None: every input, including any `i64` time and `t0`, yields a code or
+//! an error (checked by `core/tests/totp_props.rs`).
 //!
 //! # Security
 //! - A [`Secret`] is not `Clone`, is wiped on drop, compares in constant

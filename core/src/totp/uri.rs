@@ -15,14 +15,14 @@ use super::label::Label;
 use super::{Algorithm, Secret, invalid, steam};
 use crate::error::Result;
 
-/// The generator kind an URI names.
+/// The generator kind a URI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Totp,
     Hotp,
 }
 
-/// Everything an URI says, before it becomes a [`super::Totp`] or
+/// Everything a URI says, before it becomes a [`super::Totp`] or
 /// [`super::Hotp`].
 #[derive(Debug)]
 pub(crate) struct Parsed {
