@@ -16,7 +16,7 @@ use sealvault_server::config::Config;
 )]
 struct Cli {
     /// TOML configuration file; SEALVAULT_* variables override it.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "SEALVAULT_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -57,6 +57,8 @@ enum Command {
     },
     /// Check the audit chain; exits non-zero on a removed or altered record.
     VerifyAudit,
+    /// Re-wrap every data key and vault key under the active master key.
+    RotateMasterKey,
 }
 
 fn init_logging(config: &Config) {
@@ -102,6 +104,7 @@ async fn run(cli: Cli, config: Config) -> Result<(), String> {
             };
             app::create_token(&config, &user, &request).await
         }
+        Command::RotateMasterKey => app::rotate_master_key(&config).await,
         Command::VerifyAudit => {
             let count = app::verify_audit(&config).await?;
             println!("audit log OK: {count} records");

@@ -191,3 +191,61 @@ async fn serve_refuses_without_master_key_and_dev_generates_one() {
     assert!(seen.contains("DEVELOPMENT MODE"), "{seen}");
     assert!(dir.path().join("sealvault-dev-master.key").exists());
 }
+
+both_dbs!(master_key_rotation, |s: Server| async move {
+    let mut s = s;
+    let (user, token) = s.user_with(ALL_SCOPES, None).await;
+    let dk = s.data_key(&token).await;
+    let cfg = json!({"name": "acme"});
+    let body = put_body(&seal_cred(&dk, &user, "acme", 1, &cfg, "p"), None, &cfg, 0);
+    assert_eq!(
+        s.call(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            Some(body)
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    s.kill();
+    let old = s.dir.path().join("master.key");
+    let new = s.dir.path().join("master2.key");
+    std::fs::write(&new, sealvault::encoding::b64_encode(&[42u8; 32])).unwrap();
+    let both = s.dir.path().join("both.toml");
+    let member = |id: &str, path: &std::path::Path, active: bool| {
+        format!(
+            "[[master_keys]]\nid = \"{id}\"\nprovider = \"file\"\npath = \"{}\"\nactive = {active}\n",
+            path.display()
+        )
+    };
+    std::fs::write(
+        &both,
+        member("default", &old, false) + &member("mk2", &new, true),
+    )
+    .unwrap();
+    let only_new = s.dir.path().join("new.toml");
+    std::fs::write(&only_new, member("mk2", &new, true)).unwrap();
+    let out = s
+        .command(&["rotate-master-key"])
+        .env_remove("SEALVAULT_MASTER_KEY_FILE")
+        .env("SEALVAULT_CONFIG", &both)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-wrapped 3 keys"));
+    // The old member is gone: the server starts on the new key alone and still unwraps.
+    s.extra_env = vec![
+        ("SEALVAULT_MASTER_KEY_FILE".into(), String::new()),
+        ("SEALVAULT_CONFIG".into(), only_new.display().to_string()),
+    ];
+    s.spawn();
+    assert_eq!(s.current_key(&token).await, dk);
+    let (ok, out) = verify(&s);
+    assert!(ok, "{out}");
+});

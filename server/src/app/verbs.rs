@@ -50,3 +50,64 @@ pub async fn verify_audit(config: &Config) -> Result<u64, String> {
         Err(problem) => Err(format!("audit log check FAILED: {problem}")),
     }
 }
+
+/// `rotate-master-key`: re-wraps every data key and vault key that another
+/// member wraps under the active member, in one transaction, then names
+/// the members nothing references any more (safe to remove from the config).
+pub async fn rotate_master_key(config: &Config) -> Result<(), String> {
+    let state = super::state(config, false).await?;
+    let keyring = &state.keyring;
+    let active = keyring.active_id().to_owned();
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let mut tx = state.store.write().await.map_err(|e| err(&e))?;
+    let mut rewrapped = 0u64;
+    for row in tx.all_data_keys().await.map_err(|e| err(&e))? {
+        if row.mk_id == active {
+            continue;
+        }
+        let key = keyring.unwrap_data_key(&row).await.map_err(|e| err(&e))?;
+        let (mk_id, wrapped) = keyring
+            .wrap_data_key(&row.user_id, &key)
+            .await
+            .map_err(|e| err(&e))?;
+        tx.rewrap_data_key(&row.key_id, &mk_id, &wrapped)
+            .await
+            .map_err(|e| err(&e))?;
+        rewrapped += 1;
+    }
+    for name in ["audit", "inbound"] {
+        let Some(row) = tx.vault_key(name).await.map_err(|e| err(&e))? else {
+            continue;
+        };
+        if row.mk_id == active {
+            continue;
+        }
+        let key = keyring.unwrap_vault_key(&row).await.map_err(|e| err(&e))?;
+        let (mk_id, wrapped) = keyring
+            .wrap_vault_key(name, &key)
+            .await
+            .map_err(|e| err(&e))?;
+        tx.rewrap_vault_key(name, &mk_id, &wrapped)
+            .await
+            .map_err(|e| err(&e))?;
+        rewrapped += 1;
+    }
+    let detail = serde_json::json!({ "active": active, "rewrapped": rewrapped });
+    let event = crate::audit::Event::new("master_key.rotate").detail(detail);
+    state
+        .auditor
+        .append(tx.as_mut(), event, crate::now())
+        .await
+        .map_err(|e| err(&e))?;
+    tx.commit().await.map_err(|e| err(&e))?;
+    let retired: Vec<&str> = config
+        .master_keys
+        .iter()
+        .map(|m| m.id.as_str())
+        .filter(|id| *id != active)
+        .collect();
+    println!(
+        "re-wrapped {rewrapped} keys under master key {active:?}; no longer used: {retired:?} (remove them from the config)"
+    );
+    Ok(())
+}

@@ -39,7 +39,7 @@ pub struct Server {
     pub database_url: String,
     pub logs: Arc<Mutex<String>>,
     pub client: reqwest::Client,
-    extra_env: Vec<(String, String)>,
+    pub extra_env: Vec<(String, String)>,
 }
 
 pub fn bin() -> &'static str {
@@ -91,7 +91,11 @@ impl Server {
             .env("SEALVAULT_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("SEALVAULT_LOG", "trace,sqlx=trace,hyper=trace");
         for (k, v) in &self.extra_env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         cmd
     }
@@ -310,6 +314,32 @@ pub fn put_body(
 /// Runs `f` on SQLite and on PostgreSQL (skipped there when unavailable).
 #[macro_export]
 macro_rules! both_dbs {
+    ($name:ident, config = $toml:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            async fn start(db: common::Db) -> Option<common::Server> {
+                let file = std::env::temp_dir()
+                    .join(format!("sealvault-test-{}.toml", rand::random::<u64>()));
+                std::fs::write(&file, $toml).unwrap();
+                let path = file.to_string_lossy().to_string();
+                common::Server::start_with(db, &[("SEALVAULT_CONFIG", path.as_str())]).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(start(common::Db::Sqlite).await.unwrap()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(server) = start(common::Db::Postgres).await else {
+                    return;
+                };
+                ($body)(server).await;
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             use super::*;
