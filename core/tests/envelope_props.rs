@@ -89,7 +89,9 @@ fn oversize_contexts_are_refused_on_encode() {
 #[test]
 fn every_seal_draws_a_fresh_salt_and_nonce() {
     let dk = DataKey::generate();
-    let envs: Vec<Vec<u8>> = (0..64).map(|_| seal(&dk, b"same", &Context::new()).expect("seals")).collect();
+    let envs: Vec<Vec<u8>> = (0..64)
+        .map(|_| seal(&dk, b"same", &Context::new()).expect("seals"))
+        .collect();
     let mut salts: Vec<&[u8]> = envs.iter().map(|e| &e[20..52]).collect();
     let mut nonces: Vec<&[u8]> = envs.iter().map(|e| &e[52..64]).collect();
     salts.sort();
