@@ -37,18 +37,21 @@ test-independent:
 
 # Python package (bindings-python/): builds the abi3 wheel with maturin,
 # installs it into a fresh venv with the pinned test deps, and runs pytest
-# (shared vectors, hypothesis, pyotp, mypy.stubtest, mypy) from a scratch
+# (shared vectors, Rust interop, hypothesis, pyotp, mypy.stubtest, mypy) from a scratch
 # directory so `import sealvault` is the installed wheel, not python/.
 # PY_PROFILE=--release for an optimised wheel (the bench needs one).
 PY_PROFILE ?=
 .PHONY: test-python bench-python
 test-python:
 	test -x $(VENV)/bin/maturin || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q maturin==1.16.0; }
+	$(CARGO) build -q -p sealvault --example interop --features hazmat
 	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	target=$$($(CARGO) metadata -q --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	$(VENV)/bin/maturin build $(PY_PROFILE) -q -m bindings-python/Cargo.toml -o "$$scratch/wheels"; \
 	python3 -m venv "$$scratch/venv"; \
 	"$$scratch/venv/bin/pip" install -q "$$scratch"/wheels/sealvault-*.whl -r bindings-python/requirements-test.txt; \
 	cd "$$scratch" && SEALVAULT_EXPECT_INSTALLED=1 SEALVAULT_TESTDATA="$(CURDIR)/testdata" \
+		SEALVAULT_INTEROP="$$target/debug/examples/interop" \
 		"$$scratch/venv/bin/python" -m pytest -p no:cacheprovider "$(CURDIR)/bindings-python/tests"
 
 # The Python comparison bench (release wheel; results go in benches/README.md by hand).
