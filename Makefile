@@ -4,7 +4,7 @@
 CARGO ?= cargo
 VENV ?= .venv
 
-.PHONY: demo test fmt-check test-rust wycheproof-counts wasm
+.PHONY: demo test fmt-check test-rust check-vectors wycheproof-counts wasm
 
 demo:
 	$(CARGO) run --release -p sealvault --example seal-open
@@ -14,8 +14,13 @@ test: fmt-check test-rust wycheproof-counts wasm test-independent
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-test-rust:
+test-rust: check-vectors
 	$(CARGO) test --workspace --all-features
+
+# The TOTP vectors come from an independent Python generator; the envelope
+# vectors' drift check is a Rust test (core/tests/vectors.rs).
+check-vectors:
+	python3 testdata/gen/totp_vectors.py --check
 
 # Prints the Wycheproof counts (pass / rejected / 0 failures).
 wycheproof-counts:
