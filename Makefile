@@ -67,3 +67,14 @@ bench-python:
 	python3 -m venv "$$scratch/venv"; \
 	"$$scratch/venv/bin/pip" install -q "$$scratch"/wheels/sealvault-*.whl -r benches/python/requirements.txt; \
 	"$$scratch/venv/bin/python" benches/python/bench.py
+
+# npm package `sealvault` (bindings-js/): builds the wasm with the
+# wasm-release profile and the pinned wasm-bindgen CLI (build.sh), `npm ci`
+# of the pinned dev tools, then node --test: shared vectors, round trips,
+# bit flips, errors, TOTP vs otpauth, examples/js, npm pack into scratch
+# ESM/CJS projects, tsc --noEmit, and headless Chromium (skipped with a
+# reason when /usr/bin/chromium is missing, unless
+# SEALVAULT_TEST_BROWSER=required). Honours CARGO_TARGET_DIR, npm_config_cache.
+.PHONY: test-js
+test-js:
+	bindings-js/scripts/test.sh

@@ -1,0 +1,30 @@
+
+/** Stable error codes (DESIGN.md §9; `invalid_totp` for TOTP input). */
+export type SealVaultErrorCode =
+  | "invalid_request" | "invalid_config" | "unauthorized" | "forbidden" | "not_found"
+  | "version_conflict" | "salt_reuse" | "data_key_exists" | "no_number_available"
+  | "ambiguous_recipient" | "stale_data_key" | "concurrency_limit" | "lease_required"
+  | "stale_fencing_token" | "payload_too_large" | "malformed_envelope"
+  | "unsupported_version" | "wrong_key" | "commitment_mismatch" | "integrity"
+  | "context_mismatch" | "invalid_totp" | "login_in_progress" | "rate_limited"
+  | "internal" | "master_key_unavailable";
+
+/** Every error SealVault throws: an `Error` with a stable `.code`. */
+export declare class SealVaultError extends Error {
+  constructor(message: string, code: SealVaultErrorCode);
+  readonly name: "SealVaultError";
+  readonly code: SealVaultErrorCode;
+}
+
+/** Type guard: `e` is a SealVaultError. */
+export declare function isSealVaultError(e: unknown): e is SealVaultError;
+
+declare const sealvault: {
+  DataKey: typeof DataKey; EnvelopeKey: typeof EnvelopeKey; SecretBytes: typeof SecretBytes;
+  Totp: typeof Totp; Hotp: typeof Hotp; seal: typeof seal; sealItem: typeof sealItem;
+  open: typeof open; envelopeKey: typeof envelopeKey; openWithEnvelopeKey: typeof openWithEnvelopeKey;
+  stateKey: typeof stateKey; inspect: typeof inspect; configHash: typeof configHash;
+  itemContext: typeof itemContext; decodeTotpSecret: typeof decodeTotpSecret;
+  SealVaultError: typeof SealVaultError; isSealVaultError: typeof isSealVaultError;
+};
+export default sealvault;
