@@ -15,7 +15,11 @@ use crate::error::Result;
 fn now(py: Python<'_>) -> PyResult<i64> {
     static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let time = TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
-    let seconds: f64 = time.bind(py).getattr("time")?.call0()?.extract()?;
+    let seconds: f64 = time
+        .bind(py)
+        .getattr(pyo3::intern!(py, "time"))?
+        .call0()?
+        .extract()?;
     // Saturating float-to-int cast; floor so a negative time rounds down.
     Ok(seconds.floor() as i64)
 }
