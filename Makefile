@@ -9,7 +9,7 @@ VENV ?= .venv
 demo:
 	$(CARGO) run --release -p sealvault --example seal-open
 
-test: fmt-check test-rust wycheproof-counts wasm test-independent test-python
+test: fmt-check test-rust wycheproof-counts wasm test-independent test-python test-js
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
