@@ -15,7 +15,10 @@ fn refusal(result: sealvault::Result<Zeroizing<Vec<u8>>>) -> &'static str {
 fn main() -> Result<(), sealvault::Error> {
     // A data key for offline use (the vault mints the real ones).
     let dk = DataKey::generate();
-    println!("1. data key generated: {dk:?}");
+    println!(
+        "1. data key generated (id {}; its bytes never print)",
+        dk.key_id()
+    );
 
     let config =
         serde_json::json!({"name": "acme-portal", "login_url": "https://portal.acme.test/login"});
