@@ -249,3 +249,57 @@ both_dbs!(master_key_rotation, |s: Server| async move {
     let (ok, out) = verify(&s);
     assert!(ok, "{out}");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_https_when_given_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("skipping: openssl cannot make a test certificate");
+        return;
+    }
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let env = [
+        ("SEALVAULT_TLS_CERT", cert.as_str()),
+        ("SEALVAULT_TLS_KEY", key.as_str()),
+    ];
+    let s = Server::start_with(Db::Sqlite, &env).await.unwrap();
+    let https = s.base.replace("http://", "https://");
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let meta: serde_json::Value = client
+        .get(format!("{https}/v1/meta"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(meta["limits"].is_object());
+    assert!(
+        s.logs().contains("scheme=\"https\"") || s.logs().contains("scheme=https"),
+        "{}",
+        s.logs()
+    );
+}

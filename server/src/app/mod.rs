@@ -145,15 +145,53 @@ pub async fn serve(config: Config, dev: bool) -> Result<(), String> {
     tracing::info!(
         backend = state.store.backend(),
         master_key = state.keyring.active_id(),
+        scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         "listening on {addr}"
     );
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| e.to_string())?;
+    match &config.tls {
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(|e| e.to_string())?,
+        Some(tls) => serve_tls(listener, app, tls).await?,
+    }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// HTTPS with rustls (ring provider), draining on shutdown like plain HTTP.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    tls: &crate::config::TlsConfig,
+) -> Result<(), String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|e| {
+            format!(
+                "TLS certificate or key ({} / {}): {e}",
+                tls.cert.display(),
+                tls.key.display()
+            )
+        })?;
+    let listener = listener.into_std().map_err(|e| e.to_string())?;
+    let handle = axum_server::Handle::new();
+    let on_signal = handle.clone();
+    tokio::spawn(async move {
+        shutdown().await;
+        on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    axum_server::from_tcp_rustls(listener, rustls)
+        .handle(handle)
+        .serve(app)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn shutdown() {

@@ -49,6 +49,19 @@ pub struct Config {
     /// Log filter (`RUST_LOG` syntax; `SEALVAULT_LOG` or `RUST_LOG`).
     #[serde(default)]
     pub log: Option<String>,
+    /// Serve HTTPS with rustls (`SEALVAULT_TLS_CERT`, `SEALVAULT_TLS_KEY`).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: PEM files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
 }
 
 /// One `[[master_keys]]` member.
@@ -180,6 +193,12 @@ impl Config {
         }
         if let Some(path) = var("SEALVAULT_ADMIN_TOKEN_FILE") {
             self.admin_token_file = Some(path.into());
+        }
+        if let (Some(cert), Some(key)) = (var("SEALVAULT_TLS_CERT"), var("SEALVAULT_TLS_KEY")) {
+            self.tls = Some(TlsConfig {
+                cert: cert.into(),
+                key: key.into(),
+            });
         }
         if let Some(filter) = var("SEALVAULT_LOG") {
             self.log = Some(filter);
