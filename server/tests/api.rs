@@ -639,3 +639,124 @@ both_dbs!(bodies_and_meta, |s: Server| async move {
         "{metrics}"
     );
 });
+
+/// Replaces the first `from` in `bytes` by `to` (same length).
+fn patch(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+    let mut out = bytes.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+/// An envelope for `header_base` built with a released envelope key
+/// (DESIGN §4 key schedule, from the key holder's side).
+fn forge_with_ek(ek: &[u8], header_base: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(ek).unwrap();
+    let (mut enc, mut commit) = ([0u8; 32], [0u8; 32]);
+    hk.expand(b"sealvault/v1/enc", &mut enc).unwrap();
+    hk.expand(b"sealvault/v1/commit", &mut commit).unwrap();
+    let mut out = header_base.to_vec();
+    out.extend_from_slice(&commit);
+    let nonce = aes_gcm::Nonce::from_slice(&header_base[52..64]);
+    let sealed = aes_gcm::Aes256Gcm::new_from_slice(&enc)
+        .unwrap()
+        .encrypt(
+            nonce,
+            Payload {
+                msg: plaintext,
+                aad: &out,
+            },
+        )
+        .unwrap();
+    out.extend_from_slice(&sealed);
+    out
+}
+
+both_dbs!(forgeries_are_refused, |s: Server| async move {
+    let (user, token) = s.user_with(ALL_SCOPES, None).await;
+    let dk = s.data_key(&token).await;
+    let cfg = config("acme");
+    let env = seal_cred(&dk, &user, "acme", 1, &cfg, "p");
+    let (status, _) = s
+        .call(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            Some(put_body(&env, None, &cfg, 0)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // 1. A copied commitment on another header (here: version 2).
+    let copied = patch(&env, b"sv:version\x00\x011", b"sv:version\x00\x012");
+    let (status, e) = s
+        .call(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            Some(put_body(&copied, None, &cfg, 1)),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("commitment_mismatch")
+        )
+    );
+    // 2. A released envelope key used to seal a new header.
+    let (_, grant) = lease(&s, &token, "acme", "login", 60).await;
+    let (_, acc) = access(&s, &token, "acme", grant["lease_token"].as_str().unwrap()).await;
+    let ek = sealvault::encoding::b64_decode(acc["envelope_key"].as_str().unwrap()).unwrap();
+    let context_len = usize::from(u16::from_be_bytes([env[64], env[65]]));
+    let header = patch(
+        &env[..66 + context_len],
+        b"sv:version\x00\x011",
+        b"sv:version\x00\x012",
+    );
+    let forged = forge_with_ek(
+        &ek,
+        &header,
+        br#"{"username":"mallory","password":"x","fields":{}}"#,
+    );
+    let (status, e) = s
+        .call(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            Some(put_body(&forged, None, &cfg, 1)),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("commitment_mismatch")
+        )
+    );
+    // The key holder can re-make the original envelope, but its salt is spent.
+    let remade = forge_with_ek(
+        &ek,
+        &env[..66 + context_len],
+        br#"{"username":"mallory","password":"x","fields":{}}"#,
+    );
+    let (status, e) = s
+        .call(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            Some(put_body(&remade, None, &cfg, 0)),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("salt_reuse"))
+    );
+    let (_, got) = s
+        .call(Method::GET, "/v1/credentials/acme", Some(&token), None)
+        .await;
+    assert_eq!(
+        (got["version"].as_u64(), got["envelope"].as_str()),
+        (Some(1), Some(common::b64(&env).as_str()))
+    );
+});
