@@ -25,10 +25,10 @@ pub fn to_js(error: sealvault::Error) -> JsValue {
     let code = JsValue::from_str(error.code());
     let message = JsValue::from_str(&error.to_string());
     let registered = ERROR_CLASS.with(|c| c.borrow().clone());
-    if let Some(class) = registered {
-        if let Ok(made) = Reflect::construct(&class, &Array::of2(&message, &code)) {
-            return made;
-        }
+    if let Some(class) = registered
+        && let Ok(made) = Reflect::construct(&class, &Array::of2(&message, &code))
+    {
+        return made;
     }
     // No loader (the raw wasm-bindgen output used directly): still an Error with a code.
     let fallback = js_sys::Error::new(&error.to_string());
