@@ -1,15 +1,15 @@
 //! Criterion benches of one TOTP code beside raw HMAC.
 //!
 //! - `totp/at/<hash>`: [`sealvault::Totp::at`] for one time (the RFC 6238
-//!   seeds, 6 digits, 30 s): step, HMAC keyed from the stored secret,
-//!   truncation, and a new `String` (target ≤ 250 ns for SHA-1).
+//!   seeds, 6 digits, 30 s): step, a clone of the HMAC state keyed once
+//!   when the `Totp` was built (wiped on drop), truncation, and a new
+//!   `String` (target ≤ 250 ns for SHA-1).
 //! - `totp/hmac-sha1-raw/key-per-call`: `Hmac::<Sha1>::new_from_slice` +
 //!   8-byte counter + `finalize` with the `hmac` 0.12 / `sha1` 0.10 crates
 //!   the core uses — the same-run peer, doing the HMAC work `at` does.
-//! - `totp/hmac-sha1-raw/pre-keyed`: a keyed state cloned per call, which
-//!   the core deliberately does not keep (a keyed HMAC state is
-//!   key-equivalent and these crates cannot wipe it); shows what it would
-//!   save.
+//! - `totp/hmac-sha1-raw/pre-keyed`: a keyed state cloned per call — what
+//!   the core does, with `hmac` 0.13 / `sha1` 0.11 and their `zeroize`
+//!   feature so the key-equivalent state is wiped on drop.
 //! - `totp/verify-window-1`: [`sealvault::Totp::verify`] of a wrong code
 //!   against three steps.
 

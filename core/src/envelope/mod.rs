@@ -51,7 +51,9 @@ use crate::error::{Error, Result};
 use crate::keys::{DataKey, EnvelopeKey, KeyId};
 
 pub use header::{NONCE_LEN, OVERHEAD, SALT_LEN};
-pub(crate) use schedule::{hkdf_expand, hmac_sha256};
+#[cfg(feature = "hazmat")]
+pub(crate) use schedule::hkdf_expand;
+pub(crate) use schedule::hmac_sha256;
 
 /// What [`inspect`] reveals of an envelope without any key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -42,6 +42,7 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; KEY_LEN]> {
 }
 
 /// HKDF-Expand-SHA256 of `prk` into `out` (at most 255 × 32 bytes).
+#[cfg(feature = "hazmat")]
 pub fn hkdf_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
     let hkdf = Hkdf::<Sha256>::from_prk(prk)
         .map_err(|_| Error::InvalidRequest("HKDF-Expand: PRK shorter than 32 bytes".into()))?;

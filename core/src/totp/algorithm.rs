@@ -3,9 +3,9 @@
 use core::fmt;
 use core::str::FromStr;
 
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use sha2::{Sha256, Sha512};
+use totp_hmac::{Hmac, KeyInit, Mac};
+use totp_sha1::Sha1;
+use totp_sha2::{Sha256, Sha512};
 
 use super::invalid;
 use crate::error::{Error, Result};
@@ -37,23 +37,53 @@ impl Algorithm {
         }
     }
 
-    /// RFC 4226 §5.3 dynamic truncation of `HMAC(key, counter)`: a 31-bit
-    /// number from which codes are formed.
-    pub(crate) fn truncated(self, key: &[u8], counter: u64) -> Result<u32> {
-        let message = counter.to_be_bytes();
+    /// HMAC keyed with `key` under this hash, ready for any counter.
+    pub(crate) fn keyed(self, key: &[u8]) -> Keyed {
         match self {
-            Algorithm::Sha1 => mac::<Hmac<Sha1>>(key, &message),
-            Algorithm::Sha256 => mac::<Hmac<Sha256>>(key, &message),
-            Algorithm::Sha512 => mac::<Hmac<Sha512>>(key, &message),
+            Algorithm::Sha1 => Keyed::Sha1(keyed(key)),
+            Algorithm::Sha256 => Keyed::Sha256(keyed(key)),
+            Algorithm::Sha512 => Keyed::Sha512(keyed(key)),
         }
     }
 }
 
-fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> Result<u32> {
-    // HMAC takes keys of any length; the error arm is unreachable in practice.
-    let mut mac = <M as Mac>::new_from_slice(key).map_err(|_| invalid("HMAC refused the key"))?;
-    mac.update(message);
-    Ok(dynamic_truncation(&mac.finalize().into_bytes()))
+/// A pre-keyed HMAC state (the inner and outer hashes after the key block).
+/// As secret as the key: these crate versions wipe it on drop (`zeroize`),
+/// and so is every clone taken per code.
+pub(crate) enum Keyed {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl Keyed {
+    /// RFC 4226 §5.3 dynamic truncation of `HMAC(key, counter)`: a 31-bit
+    /// number from which codes are formed.
+    pub(crate) fn truncated(&self, counter: u64) -> u32 {
+        let message = counter.to_be_bytes();
+        match self {
+            Keyed::Sha1(mac) => {
+                dynamic_truncation(&mac.clone().chain_update(message).finalize().into_bytes())
+            }
+            Keyed::Sha256(mac) => {
+                dynamic_truncation(&mac.clone().chain_update(message).finalize().into_bytes())
+            }
+            Keyed::Sha512(mac) => {
+                dynamic_truncation(&mac.clone().chain_update(message).finalize().into_bytes())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keyed([redacted])")
+    }
+}
+
+fn keyed<M: Mac + KeyInit>(key: &[u8]) -> M {
+    <M as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
 }
 
 /// RFC 4226 §5.3: four bytes at the offset named by the low nibble of the last

@@ -1,25 +1,39 @@
 //! What HOTP and TOTP share: a secret, a hash and a code format, turned into
 //! the code for one counter value, and checked against a typed code.
 
+use super::algorithm::Keyed;
 use super::code::{Format, normalize_typed};
 use super::{Algorithm, Secret};
 use crate::error::Result;
 
-/// A secret with its hash and code format.
+/// A secret with its hash and code format, and the HMAC state keyed once
+/// from it (re-keying per code cost ~40 % of a code).
 #[derive(Debug)]
 pub(crate) struct Generator {
     pub(crate) secret: Secret,
     pub(crate) algorithm: Algorithm,
     pub(crate) format: Format,
+    keyed: Keyed,
 }
 
 impl Generator {
+    /// Keys the HMAC state for `secret`.
+    pub(crate) fn new(secret: Secret, algorithm: Algorithm, format: Format) -> Self {
+        let keyed = algorithm.keyed(secret.expose_secret());
+        Generator {
+            secret,
+            algorithm,
+            format,
+            keyed,
+        }
+    }
+
     /// The code for one counter value (an HOTP counter or a TOTP step).
     pub(crate) fn code(&self, counter: u64) -> Result<String> {
-        let value = self
-            .algorithm
-            .truncated(self.secret.expose_secret(), counter)?;
-        Ok(self.format.render(value).to_string_owned())
+        Ok(self
+            .format
+            .render(self.keyed.truncated(counter))
+            .to_string_owned())
     }
 
     /// The first of `counters` whose code equals `typed`, comparing every
@@ -34,9 +48,7 @@ impl Generator {
         };
         let mut found = None;
         for counter in counters {
-            let value = self
-                .algorithm
-                .truncated(self.secret.expose_secret(), counter)?;
+            let value = self.keyed.truncated(counter);
             let matches = self.format.render(value).matches(&typed[..len]);
             if matches && found.is_none() {
                 found = Some(counter);

@@ -27,11 +27,7 @@ impl Hotp {
     pub fn new(secret: Secret, algorithm: Algorithm, digits: u32) -> Result<Hotp> {
         let format = Format::decimal(digits)?;
         Ok(Hotp {
-            generator: Generator {
-                secret,
-                algorithm,
-                format,
-            },
+            generator: Generator::new(secret, algorithm, format),
             counter: 0,
             label: Label::default(),
         })
@@ -59,11 +55,7 @@ impl Hotp {
         let counter = parsed
             .counter
             .ok_or_else(|| invalid("hotp URI has no counter parameter"))?;
-        let generator = Generator {
-            secret: parsed.secret,
-            algorithm: parsed.algorithm,
-            format: parsed.format,
-        };
+        let generator = Generator::new(parsed.secret, parsed.algorithm, parsed.format);
         Ok(Hotp {
             generator,
             counter,

@@ -44,9 +44,9 @@
 //!   the matched step: a verifier must remember it and refuse that step (and
 //!   earlier ones) afterwards, or a seen code can be replayed within its
 //!   window.
-//! - The HMAC state is recomputed from the secret for every code; the
-//!   `hmac`/`sha1`/`sha2` crates offer no way to wipe a keyed state, so
-//!   none is kept between calls.
+//! - The HMAC state is keyed once per generator and cloned per code; it is
+//!   as secret as the seed, so it comes from `hmac` 0.13 / `sha1` 0.11 /
+//!   `sha2` 0.11 built with `zeroize`, which wipe it and every clone on drop.
 //! - 80-bit secrets are accepted because sites issue them; RFC 4226 asks
 //!   for 128 bits.
 //!

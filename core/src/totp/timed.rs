@@ -64,11 +64,7 @@ impl Totp {
     /// A Steam Guard generator: HMAC-SHA-1, 30 seconds, five characters
     /// over Steam's alphabet.
     pub fn steam(secret: Secret) -> Totp {
-        let generator = Generator {
-            secret,
-            algorithm: Algorithm::Sha1,
-            format: Format::Steam,
-        };
+        let generator = Generator::new(secret, Algorithm::Sha1, Format::Steam);
         Totp {
             generator,
             period: steam::PERIOD,
@@ -121,11 +117,7 @@ impl Totp {
         if period == 0 {
             return Err(invalid("period must be at least 1 second"));
         }
-        let generator = Generator {
-            secret,
-            algorithm,
-            format,
-        };
+        let generator = Generator::new(secret, algorithm, format);
         Ok(Totp {
             generator,
             period,
