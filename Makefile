@@ -24,7 +24,7 @@ check-vectors:
 
 # Prints the Wycheproof counts (pass / rejected / 0 failures).
 wycheproof-counts:
-	$(CARGO) test -q -p sealvault --test wycheproof -- --nocapture 2>&1 | grep -E '^wycheproof|test result'
+	$(CARGO) test -q -p sealvault --test wycheproof -- --nocapture --test-threads=1 2>&1 | grep -oE 'wycheproof [A-Z].*|test result.*'
 
 wasm:
 	$(CARGO) build -p sealvault --target wasm32-unknown-unknown
