@@ -341,5 +341,15 @@ def state_key(key: bytes, user: str, item: str) -> bytes:
 
 
 def config_hash(config) -> str:
-    """Lowercase hex SHA-256 of the RFC 8785 (JCS) form of a parsed JSON value."""
-    return hashlib.sha256(rfc8785.dumps(config)).hexdigest()
+    """Lowercase hex SHA-256 of the RFC 8785 (JCS) form of a config.
+
+    FORMAT.md §3: the config must be a JSON object and I-JSON (no integer
+    beyond ±2^53); anything else is ``invalid_config``.
+    """
+    if not isinstance(config, dict):
+        raise RefError("invalid_config", "config must be a JSON object")
+    try:
+        canonical = rfc8785.dumps(config)
+    except (rfc8785.CanonicalizationError, ValueError, TypeError) as e:
+        raise RefError("invalid_config", f"not I-JSON: {e}") from e
+    return hashlib.sha256(canonical).hexdigest()

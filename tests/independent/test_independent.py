@@ -445,12 +445,21 @@ def test_config_hashes_match_rust(rust):
     configs += [rand_config(rng) for _ in range(40)]
     configs += [
         {"n": 1e21, "m": 1e-7, "f": 0.1, "neg": -0.0, "big": 2**53 - 1, "e": '\u2028\u0000"\\/'},
-        [1, "two", None, True, {"b": [], "a": {}}],
         {"\U0001f511": 1, "\uff61": 2, "a": 3},  # keys sort by UTF-16 code units in JCS
     ]
     results = rust("config_hash", [{"config": c} for c in configs])
     for cfg, r in zip(configs, results):
         assert r == {"ok": True, "sha256": sv.config_hash(cfg)}, cfg
+
+
+def test_non_object_and_non_i_json_configs_are_refused_by_both(rust):
+    bad = [[1, "two", None, True, {"b": [], "a": {}}], "acme", None, 7, {"big": 2**53 + 1}, {"n": [-(2**53) - 1]}]
+    results = rust("config_hash", [{"config": c} for c in bad])
+    for cfg, r in zip(bad, results):
+        assert r == {"ok": False, "code": "invalid_config"}, cfg
+        with pytest.raises(sv.RefError) as err:
+            sv.config_hash(cfg)
+        assert err.value.code == "invalid_config"
 
 
 def test_context_codec_matches_rust(rust):
