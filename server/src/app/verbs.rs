@@ -38,6 +38,8 @@ pub async fn create_token(
     let token = crate::users::mint_token(&state, None, user, request)
         .await
         .map_err(|e| e.message)?;
+    // The token is shown once, to the operator's stdout (as the API's 201
+    // shows it once); it is never logged and only its SHA-256 is stored.
     println!("{}", token.token.expose_secret());
     Ok(())
 }
