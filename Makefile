@@ -78,3 +78,13 @@ bench-python:
 .PHONY: test-js
 test-js:
 	bindings-js/scripts/test.sh
+
+# Server load bench (benches/src/bin/vault_load.rs): a release server on a
+# temp SQLite file, 32 clients; results go in benches/README.md by hand.
+# Not part of `make test`. BENCH_SERVER_ARGS e.g. "--secs 5 --clients 16".
+BENCH_SERVER_ARGS ?=
+.PHONY: bench-server
+bench-server:
+	$(CARGO) build --release -q -p sealvault-server -p sealvault-benches --bin sealvault-server --bin vault_load
+	target=$$($(CARGO) metadata -q --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
+	"$$target/release/vault_load" --server-bin "$$target/release/sealvault-server" $(BENCH_SERVER_ARGS)

@@ -760,3 +760,51 @@ both_dbs!(forgeries_are_refused, |s: Server| async move {
         (Some(1), Some(common::b64(&env).as_str()))
     );
 });
+
+both_dbs!(
+    items_per_user_limit,
+    config = "[limits]\nitems_per_user = 2\n",
+    |s: Server| async move {
+        let (user, token) = s.user_with(ALL_SCOPES, None).await;
+        let dk = s.data_key(&token).await;
+        let cfg = config("x");
+        let put = |item: &'static str, version: u64| {
+            let body = put_body(
+                &seal_cred(&dk, &user, item, version + 1, &cfg, "p"),
+                None,
+                &cfg,
+                version,
+            );
+            let (s, token) = (&s, &token);
+            async move {
+                let (status, e) = s
+                    .call(
+                        Method::PUT,
+                        &format!("/v1/credentials/{item}"),
+                        Some(token),
+                        Some(body),
+                    )
+                    .await;
+                (status, e["error"]["code"].as_str().map(str::to_owned))
+            }
+        };
+        assert_eq!(put("a", 0).await.0, StatusCode::CREATED);
+        assert_eq!(put("b", 0).await.0, StatusCode::CREATED);
+        let refused = (StatusCode::BAD_REQUEST, Some("invalid_request".to_owned()));
+        assert_eq!(put("c", 0).await, refused);
+        // An update of a live item is not a new one.
+        assert_eq!(put("a", 1).await.0, StatusCode::OK);
+        // A delete frees a slot; re-creating from the tombstone takes one.
+        let (status, _) = s
+            .call(
+                Method::DELETE,
+                "/v1/credentials/a?expected_version=2",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(put("c", 0).await.0, StatusCode::CREATED);
+        assert_eq!(put("a", 2).await, refused);
+    }
+);

@@ -107,8 +107,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Princ
             expires_at: None,
         }));
     }
-    let mut tx = state.store.read().await?;
-    let Some(row) = tx.token_by_hash(&hash).await? else {
+    let Some(row) = state.store.token_by_hash(&hash).await? else {
         return Ok(None);
     };
     if !bool::from(row.token_hash.ct_eq(&hash))

@@ -35,8 +35,9 @@ fn check_totp_has_no_config(envelope: &[u8]) -> ApiResult<()> {
     }
 }
 
-/// Salts never seen under this key, nor twice in one request.
-async fn check_salts(tx: &mut dyn Tx, key_id: &[u8], envelopes: &[&[u8]]) -> ApiResult<()> {
+/// Records the salts, which must be new under this key and differ within
+/// the request (a refusal rolls the transaction back, so nothing stays).
+async fn record_salts(tx: &mut dyn Tx, key_id: &[u8], envelopes: &[&[u8]]) -> ApiResult<()> {
     let reuse = || {
         ApiError::new(
             ErrorCode::SaltReuse,
@@ -47,8 +48,9 @@ async fn check_salts(tx: &mut dyn Tx, key_id: &[u8], envelopes: &[&[u8]]) -> Api
         return Err(reuse());
     }
     for envelope in envelopes {
-        if tx.salt_seen(key_id, salt_of(envelope)).await? {
-            return Err(reuse());
+        match tx.insert_salt(key_id, salt_of(envelope)).await {
+            Err(StoreError::Conflict) => return Err(reuse()),
+            other => other?,
         }
     }
     Ok(())
@@ -106,7 +108,7 @@ pub async fn put(
     }
     drop(key);
     // 5. salts
-    check_salts(tx.as_mut(), &key_row.key_id, &envelopes).await?;
+    record_salts(tx.as_mut(), &key_row.key_id, &envelopes).await?;
     // 6. compare-and-set
     let existing = tx.lock_credential(user, item).await?;
     let current_version = existing.as_ref().map_or(0, |r| r.version);
@@ -118,10 +120,8 @@ pub async fn put(
         ));
     }
     let live = existing.as_ref().is_some_and(|r| !r.deleted);
-    if !live
-        && tx.count_credentials(user).await?
-            >= i64::try_from(state.limits.items_per_user).unwrap_or(i64::MAX)
-    {
+    let limit = i64::try_from(state.limits.items_per_user).unwrap_or(i64::MAX);
+    if !live && !tx.add_live_item(user, limit).await? {
         return Err(ApiError::invalid(format!(
             "at most {} items per user",
             state.limits.items_per_user
@@ -153,14 +153,6 @@ pub async fn put(
             Err(StoreError::Conflict) => return Err(conflict()),
             other => other?,
         },
-    }
-    for envelope in &envelopes {
-        match tx.insert_salt(&key_row.key_id, salt_of(envelope)).await {
-            Err(StoreError::Conflict) => {
-                return Err(ApiError::new(ErrorCode::SaltReuse, "salt reused"));
-            }
-            other => other?,
-        }
     }
     let detail = serde_json::json!({ "version": row.version, "key_id": current, "totp": request.totp_envelope.is_some() });
     state

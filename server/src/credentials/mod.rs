@@ -115,6 +115,7 @@ pub async fn delete(
         return Err(ApiError::version_conflict(current));
     }
     tx.delete_leases(user, item).await?;
+    tx.remove_live_item(user).await?;
     let event = principal
         .event("credential.delete")
         .item(item)

@@ -52,6 +52,9 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Runs pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// A token by the SHA-256 of its secret, in one statement outside any
+    /// transaction (authentication of every request).
+    async fn token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<TokenRow>>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 }
@@ -121,8 +124,13 @@ pub trait Tx: Send {
     ) -> StoreResult<Option<CredentialRow>>;
     /// The user's live credentials (no tombstones), by id.
     async fn credentials(&mut self, user_id: &str) -> StoreResult<Vec<CredentialRow>>;
-    /// How many live credentials the user has.
+    /// How many live credentials the user has (a counter, not a count).
     async fn count_credentials(&mut self, user_id: &str) -> StoreResult<i64>;
+    /// Counts one more live credential unless the user has `limit`
+    /// already; false then.
+    async fn add_live_item(&mut self, user_id: &str, limit: i64) -> StoreResult<bool>;
+    /// Counts one live credential less.
+    async fn remove_live_item(&mut self, user_id: &str) -> StoreResult<()>;
     /// Inserts a new item row.
     async fn insert_credential(&mut self, row: &CredentialRow) -> StoreResult<()>;
     /// Replaces an item row if its version is still `expected`; false otherwise.

@@ -1,12 +1,14 @@
 //! The SQLite and PostgreSQL stores: one body of SQL, two sqlx drivers.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Postgres, Row, Sqlite, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
     AuditRow, CredentialRow, DataKeyRow, LeaseRow, Store, StoreError, StoreResult, TokenRow, Tx,
@@ -41,7 +43,10 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Some(Arc::new(Mutex::new(()))),
+        })
     }
 }
 
@@ -54,7 +59,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: None })
     }
 }
 
@@ -78,6 +83,10 @@ macro_rules! sql_store {
         /// A store on this database.
         pub struct $store {
             pool: Pool<$db>,
+            /// SQLite: writers queue here in arrival order before `BEGIN
+            /// IMMEDIATE` (which still guards against other processes),
+            /// instead of polling the busy handler with growing sleeps.
+            writer: Option<Arc<Mutex<()>>>,
         }
 
         impl $store {
@@ -87,16 +96,21 @@ macro_rules! sql_store {
             }
         }
 
-        struct $tx(Transaction<'static, $db>);
+        /// A transaction; a write one on SQLite holds the writer queue.
+        struct $tx(Transaction<'static, $db>, Option<OwnedMutexGuard<()>>);
 
         #[async_trait]
         impl Store for $store {
             async fn write(&self) -> StoreResult<Box<dyn Tx>> {
-                Ok(Box::new($tx(self.pool.begin_with($begin_write).await?)))
+                let turn = match &self.writer {
+                    Some(writer) => Some(writer.clone().lock_owned().await),
+                    None => None,
+                };
+                Ok(Box::new($tx(self.pool.begin_with($begin_write).await?, turn)))
             }
 
             async fn read(&self) -> StoreResult<Box<dyn Tx>> {
-                Ok(Box::new($tx(self.pool.begin().await?)))
+                Ok(Box::new($tx(self.pool.begin().await?, None)))
             }
 
             async fn migrate(&self) -> StoreResult<()> {
@@ -106,6 +120,12 @@ macro_rules! sql_store {
 
             fn backend(&self) -> &'static str {
                 $backend
+            }
+
+            async fn token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<TokenRow>> {
+                let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE token_hash = $1");
+                let row = sqlx::query(&sql).bind(hash).fetch_optional(&self.pool).await?;
+                row.as_ref().map($tx::token_row).transpose()
             }
         }
 
@@ -187,7 +207,8 @@ macro_rules! sql_store {
         #[async_trait]
         impl Tx for $tx {
             async fn commit(self: Box<Self>) -> StoreResult<()> {
-                self.0.commit().await.map_err(map_err)
+                let $tx(tx, _turn) = *self;
+                tx.commit().await.map_err(map_err)
             }
 
             async fn insert_user(&mut self, u: &UserRow) -> StoreResult<()> {
@@ -358,11 +379,28 @@ macro_rules! sql_store {
             }
 
             async fn count_credentials(&mut self, user_id: &str) -> StoreResult<i64> {
-                let row = sqlx::query("SELECT COUNT(*) AS n FROM credentials WHERE user_id = $1 AND deleted = 0")
+                let row = sqlx::query("SELECT live_items FROM users WHERE id = $1")
                     .bind(user_id)
-                    .fetch_one(&mut *self.0)
+                    .fetch_optional(&mut *self.0)
                     .await?;
-                Ok(row.try_get("n")?)
+                Ok(row.map(|r| r.try_get("live_items")).transpose()?.unwrap_or(0))
+            }
+
+            async fn add_live_item(&mut self, user_id: &str, limit: i64) -> StoreResult<bool> {
+                let done = sqlx::query("UPDATE users SET live_items = live_items + 1 WHERE id = $1 AND live_items < $2")
+                    .bind(user_id)
+                    .bind(limit)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn remove_live_item(&mut self, user_id: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET live_items = live_items - 1 WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn insert_credential(&mut self, c: &CredentialRow) -> StoreResult<()> {
