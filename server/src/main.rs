@@ -59,6 +59,12 @@ enum Command {
     VerifyAudit,
     /// Re-wrap every data key and vault key under the active master key.
     RotateMasterKey,
+    /// Rotate users' data keys, re-sealing their envelopes (progress on stderr).
+    RotateDataKeys {
+        /// Only this user (default: every user with a data key).
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 fn init_logging(config: &Config) {
@@ -105,6 +111,7 @@ async fn run(cli: Cli, config: Config) -> Result<(), String> {
             app::create_token(&config, &user, &request).await
         }
         Command::RotateMasterKey => app::rotate_master_key(&config).await,
+        Command::RotateDataKeys { user } => app::rotate_data_keys(&config, user.as_deref()).await,
         Command::VerifyAudit => {
             let count = app::verify_audit(&config).await?;
             println!("audit log OK: {count} records");

@@ -287,3 +287,93 @@ both_dbs!(crash_during_rotation, |s: Server| async move {
         s.db
     );
 });
+
+/// Each of the `n` credentials `item-0..n` opens, fetched by its owner,
+/// with `dk`.
+async fn opens_all(s: &Server, user: &str, token: &str, dk: &DataKey, n: usize) {
+    let cfg = json!({"name": "x"});
+    for i in 0..n {
+        let item = format!("item-{i}");
+        let (status, got) = s
+            .call(
+                Method::GET,
+                &format!("/v1/credentials/{item}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        assert_eq!(got["key_id"], dk.key_id().to_hex());
+        let envelope = sealvault::encoding::b64_decode(got["envelope"].as_str().unwrap()).unwrap();
+        let info = ItemInfo::credential(user, &item, 1, &cfg);
+        open(dk, &envelope, &info.context().unwrap()).unwrap();
+    }
+}
+
+/// `sealvault-server rotate-data-keys [--user ID]`: `(success, stdout, stderr)`.
+fn rotate_verb(s: &Server, args: &[&str]) -> (bool, String, String) {
+    let out = s
+        .command(&[&["rotate-data-keys"], args].concat())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+both_dbs!(rotate_data_keys_verb, |s: Server| async move {
+    let s = Arc::new(s);
+    let n = 25;
+    let mut users = Vec::new();
+    for _ in 0..2 {
+        let (user, token) = s.user_with(ALL_SCOPES, None).await;
+        let dk = s.data_key(&token).await;
+        fill(&s, &user, &token, &dk, n).await;
+        users.push((user, token, dk));
+    }
+    // Every user's key, while the server runs.
+    let (ok, stdout, stderr) = rotate_verb(&s, &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "rotated the data keys of 2 users ({} envelopes re-sealed)",
+            2 * n
+        )),
+        "{stdout}"
+    );
+    let mut keys = Vec::new();
+    for (user, token, old) in &users {
+        let dk = s.current_key(token).await;
+        assert_ne!(dk.key_id(), old.key_id());
+        opens_all(&s, user, token, &dk, n).await;
+        keys.push(dk);
+    }
+    // One user's key only.
+    let (ok, stdout, stderr) = rotate_verb(&s, &["--user", &users[0].0]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("of 1 users ({n} envelopes re-sealed)")),
+        "{stdout}"
+    );
+    let dk0 = s.current_key(&users[0].1).await;
+    assert_ne!(dk0.key_id(), keys[0].key_id());
+    opens_all(&s, &users[0].0, &users[0].1, &dk0, n).await;
+    assert_eq!(s.current_key(&users[1].1).await.key_id(), keys[1].key_id());
+    // A user without a data key is an error.
+    let (ok, _, stderr) = rotate_verb(&s, &["--user", "usr_missing"]);
+    assert!(!ok);
+    assert!(stderr.contains("has no data key"), "{stderr}");
+    // Rotation was audited as the user, with no token.
+    let (_, audit) = s
+        .call(Method::GET, "/v1/audit", Some(common::ADMIN_TOKEN), None)
+        .await;
+    let rotations = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "key.rotate")
+        .count();
+    assert_eq!(rotations, 3);
+});

@@ -18,7 +18,9 @@ use crate::metrics::Metrics;
 use crate::now;
 use crate::storage::{self, Store};
 
-pub use verbs::{create_token, create_user, migrate, rotate_master_key, verify_audit};
+pub use verbs::{
+    create_token, create_user, migrate, rotate_data_keys, rotate_master_key, verify_audit,
+};
 
 /// Id of the development master key `serve --dev` generates.
 pub const DEV_KEY_ID: &str = "dev";

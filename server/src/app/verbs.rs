@@ -1,6 +1,8 @@
-//! Admin verbs: `migrate`, `create-user`, `create-token`, `verify-audit`.
+//! Admin verbs: `migrate`, `create-user`, `create-token`, `verify-audit`,
+//! `rotate-master-key`, `rotate-data-keys`.
 
-use sealvault::wire::{CreateToken, Scope};
+use sealvault::KeyId;
+use sealvault::wire::{CreateToken, ErrorCode, Scope};
 
 use crate::config::Config;
 
@@ -110,6 +112,66 @@ pub async fn rotate_master_key(config: &Config) -> Result<(), String> {
         .collect();
     println!(
         "re-wrapped {rewrapped} keys under master key {active:?}; no longer used: {retired:?} (remove them from the config)"
+    );
+    Ok(())
+}
+
+/// `rotate-data-keys [--user ID]`: rotates the data key of every user that
+/// has one (or of `user`), re-sealing their envelopes, with a progress bar
+/// over the credentials on stderr. A key rotated meanwhile by someone else
+/// counts as done.
+pub async fn rotate_data_keys(config: &Config, user: Option<&str>) -> Result<(), String> {
+    let state = super::state(config, false).await?;
+    let err = |e: crate::storage::StoreError| e.to_string();
+    let mut tx = state.store.read().await.map_err(err)?;
+    let keys = match user {
+        Some(user) => vec![
+            tx.data_key(user)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| format!("user {user:?} has no data key"))?,
+        ],
+        None => tx.all_data_keys().await.map_err(err)?,
+    };
+    let mut total = 0;
+    for key in &keys {
+        total += u64::try_from(tx.count_credentials(&key.user_id).await.map_err(err)?).unwrap_or(0);
+    }
+    drop(tx);
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} credentials ({eta})")
+    {
+        bar.set_style(style);
+    }
+    let (mut rotated, mut skipped, mut reencrypted) = (0u64, 0u64, 0u64);
+    for key in &keys {
+        let principal = crate::auth::Principal {
+            user_id: Some(key.user_id.clone()),
+            token_id: None,
+            scopes: vec![Scope::KeysRotate],
+            items: None,
+            expires_at: None,
+        };
+        let expected = KeyId::from_slice(&key.key_id).map_err(|e| e.to_string())?;
+        bar.set_message(format!("user {}", key.user_id));
+        let base = bar.position();
+        let progress = |done: u64, _total: u64| bar.set_position(base + done);
+        match crate::datakeys::rotate_with_progress(&state, &principal, expected, &progress).await {
+            Ok(done) => {
+                rotated += 1;
+                reencrypted += done.reencrypted;
+            }
+            Err(e) if e.code == ErrorCode::StaleDataKey => skipped += 1,
+            Err(e) => {
+                bar.abandon();
+                return Err(format!("user {}: {}", key.user_id, e.message));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    println!(
+        "rotated the data keys of {rotated} users ({reencrypted} envelopes re-sealed); {skipped} rotated meanwhile by another caller"
     );
     Ok(())
 }

@@ -161,6 +161,16 @@ pub async fn rotate(
     principal: &Principal,
     expected: KeyId,
 ) -> ApiResult<Rotated> {
+    rotate_with_progress(state, principal, expected, &|_, _| {}).await
+}
+
+/// [`rotate`], calling `progress(done, total)` after each credential.
+pub async fn rotate_with_progress(
+    state: &AppState,
+    principal: &Principal,
+    expected: KeyId,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> ApiResult<Rotated> {
     let user = principal.user()?;
     let at = now();
     let mut tx = state.store.write().await?;
@@ -176,8 +186,11 @@ pub async fn rotate(
     let new = DataKey::generate();
     let new_row = wrap_row(state, user, &new, at).await?;
     let mut reencrypted = 0;
-    for cred in tx.credentials(user).await? {
-        reencrypted += reseal_row(tx.as_mut(), &old, &new, &cred).await?;
+    let credentials = tx.credentials(user).await?;
+    let total = credentials.len() as u64;
+    for (done, cred) in (1..).zip(&credentials) {
+        reencrypted += reseal_row(tx.as_mut(), &old, &new, cred).await?;
+        progress(done, total);
     }
     tx.delete_data_key(&row.key_id).await?;
     tx.delete_salts(&row.key_id).await?;
