@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn(json_errors))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -51,6 +52,42 @@ fn make_span(request: &Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     tracing::info_span!("request", method = %request.method(), route, request_id = id)
+}
+
+/// Gives the error answers made outside the handlers (the timeout's 408,
+/// axum's 413 and rejections, an unknown route's 404) the JSON error body
+/// of DESIGN §9. 408 has no code in the table: its code is `request_timeout`.
+async fn json_errors(request: Request, next: Next) -> Response {
+    use axum::http::{StatusCode, header};
+    use sealvault::wire::ErrorCode;
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::REQUEST_TIMEOUT => {
+            let body = serde_json::json!({"error": {
+                "code": "request_timeout",
+                "message": "the request took longer than the request timeout",
+            }});
+            return (status, axum::Json(body)).into_response();
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body too large"),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "not found"),
+        StatusCode::BAD_REQUEST => (ErrorCode::InvalidRequest, "invalid request"),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthorized, "unauthorized"),
+        StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden"),
+        StatusCode::TOO_MANY_REQUESTS => (ErrorCode::RateLimited, "too many requests"),
+        StatusCode::INTERNAL_SERVER_ERROR => (ErrorCode::Internal, "internal error"),
+        _ => return response,
+    };
+    crate::error::ApiError::new(code, message).into_response()
 }
 
 /// Counts requests by route and status and records their latency.
