@@ -42,7 +42,8 @@ test-independent:
 
 # Python package (bindings-python/): builds the abi3 wheel with maturin,
 # installs it into a fresh venv with the pinned test deps, and runs pytest
-# (shared vectors, Rust interop, hypothesis, pyotp, mypy.stubtest, mypy) from a scratch
+# (shared vectors, Rust interop, hypothesis, pyotp, mypy.stubtest, mypy, and
+# sv.Client against a real sealvault-server on an ephemeral port) from a scratch
 # directory so `import sealvault` is the installed wheel, not python/.
 # PY_PROFILE=--release for an optimised wheel (the bench needs one).
 PY_PROFILE ?=
@@ -50,6 +51,7 @@ PY_PROFILE ?=
 test-python:
 	test -x $(VENV)/bin/maturin || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q maturin==1.16.0; }
 	$(CARGO) build -q -p sealvault --example interop --features hazmat
+	$(CARGO) build -q -p sealvault-server
 	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	target=$$($(CARGO) metadata -q --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	$(VENV)/bin/maturin build $(PY_PROFILE) -q -m bindings-python/Cargo.toml -o "$$scratch/wheels"; \
@@ -57,6 +59,7 @@ test-python:
 	"$$scratch/venv/bin/pip" install -q "$$scratch"/wheels/sealvault-*.whl -r bindings-python/requirements-test.txt; \
 	cd "$$scratch" && SEALVAULT_EXPECT_INSTALLED=1 SEALVAULT_TESTDATA="$(CURDIR)/testdata" \
 		SEALVAULT_INTEROP="$$target/debug/examples/interop" \
+		SEALVAULT_SERVER_BIN="$$target/debug/sealvault-server" \
 		"$$scratch/venv/bin/python" -m pytest -p no:cacheprovider "$(CURDIR)/bindings-python/tests"
 
 # The Python comparison bench (release wheel; results go in benches/README.md by hand).

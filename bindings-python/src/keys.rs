@@ -9,7 +9,7 @@ use crate::error::Result;
 /// (zeroized when garbage-collected) and a public 16-byte id.
 #[pyclass(module = "sealvault._native", frozen)]
 pub struct DataKey {
-    pub(crate) inner: sealvault::DataKey,
+    pub(crate) inner: std::sync::Arc<sealvault::DataKey>,
 }
 
 #[pymethods]
@@ -18,7 +18,7 @@ impl DataKey {
     #[staticmethod]
     fn generate() -> Self {
         Self {
-            inner: sealvault::DataKey::generate(),
+            inner: sealvault::DataKey::generate().into(),
         }
     }
 
@@ -28,7 +28,7 @@ impl DataKey {
         let key_id = Bytes::extract(key_id, "key_id")?.open_or_err()?;
         let key = Bytes::extract(key, "key")?.open_or_err()?;
         Ok(Self {
-            inner: sealvault::DataKey::from_bytes(key_id.as_slice(), key.as_slice())?,
+            inner: sealvault::DataKey::from_bytes(key_id.as_slice(), key.as_slice())?.into(),
         })
     }
 
@@ -36,7 +36,7 @@ impl DataKey {
     #[staticmethod]
     fn from_api(key_id_hex: &str, key_b64: &str) -> Result<Self> {
         Ok(Self {
-            inner: sealvault::DataKey::from_api(key_id_hex, key_b64)?,
+            inner: sealvault::DataKey::from_api(key_id_hex, key_b64)?.into(),
         })
     }
 
@@ -50,7 +50,7 @@ impl DataKey {
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<DataKey>()
-            .is_ok_and(|other| self.inner == other.get().inner)
+            .is_ok_and(|other| *self.inner == *other.get().inner)
     }
 
     fn __repr__(&self) -> String {
@@ -63,6 +63,6 @@ impl DataKey {
 #[pyfunction]
 pub fn state_key(dk: &DataKey, user: &str, item: &str) -> Result<DataKey> {
     Ok(DataKey {
-        inner: sealvault::state_key(&dk.inner, user, item)?,
+        inner: sealvault::state_key(&dk.inner, user, item)?.into(),
     })
 }

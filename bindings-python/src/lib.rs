@@ -10,10 +10,12 @@
 //! `mypy.stubtest` checks against this module.
 
 mod buffer;
+mod client;
 mod envelope;
 mod error;
 mod json;
 mod keys;
+mod secret;
 mod totp;
 
 use pyo3::prelude::*;
@@ -23,7 +25,12 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<buffer::SecretBytes>()?;
+    m.add_class::<secret::SecretStr>()?;
     m.add_class::<keys::DataKey>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<client::Session>()?;
+    m.add_class::<client::Credential>()?;
+    m.add_class::<client::OneTimeCode>()?;
     m.add_class::<totp::Totp>()?;
     m.add_class::<totp::Hotp>()?;
     m.add_class::<totp::CodeWithValidity>()?;

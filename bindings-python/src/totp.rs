@@ -35,7 +35,7 @@ fn algorithm(name: &str) -> Result<Algorithm> {
 /// A time-based one-time-password generator (RFC 6238; Steam Guard too).
 #[pyclass(module = "sealvault._native", frozen)]
 pub struct Totp {
-    inner: sealvault::Totp,
+    pub(crate) inner: sealvault::Totp,
 }
 
 #[pymethods]

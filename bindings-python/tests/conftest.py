@@ -1,9 +1,16 @@
-"""Shared fixtures: the repository's testdata/ and the installed package."""
+"""Shared fixtures: the repository's testdata/, the installed package, and a
+real vault server process for the client tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +29,66 @@ def load(name: str) -> Any:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+def _server_bin() -> str:
+    path = os.environ.get("SEALVAULT_SERVER_BIN")
+    if path and os.access(path, os.X_OK):
+        return path
+    why = (
+        f"SEALVAULT_SERVER_BIN={path!r} is not an executable" if path else "SEALVAULT_SERVER_BIN is not set"
+    ) + " (build it with `cargo build -p sealvault-server`; `make test-python` does)"
+    if os.environ.get("SEALVAULT_EXPECT_INSTALLED") == "1":
+        pytest.fail(f"the client tests need the vault server binary: {why}")
+    pytest.skip(f"no vault server binary: {why}")
+
+
+@dataclass
+class Vault:
+    url: str
+    admin_token: str
+    binary: str
+    log: list[str]
+
+
+@pytest.fixture(scope="session")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
+    binary = _server_bin()
+    tmp = tmp_path_factory.mktemp("vault")
+    (tmp / "master.key").write_bytes(secrets.token_bytes(32))
+    admin_token = secrets.token_urlsafe(32)
+    env = dict(
+        os.environ,
+        SEALVAULT_LISTEN="127.0.0.1:0",
+        SEALVAULT_DATABASE_URL=f"sqlite://{tmp / 'vault.db'}",
+        SEALVAULT_DATA_DIR=str(tmp),
+        SEALVAULT_MASTER_KEY_FILE=str(tmp / "master.key"),
+        SEALVAULT_ADMIN_TOKEN=admin_token,
+    )
+    server = subprocess.Popen(
+        [binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert server.stderr is not None
+    log: list[str] = []
+    ready = threading.Event()
+    found: list[str] = []
+
+    def drain() -> None:
+        assert server.stderr is not None
+        for line in server.stderr:
+            log.append(line)
+            if not found and (m := re.search(r"listening on (\S+)", line)):
+                found.append(m[1])
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        if not ready.wait(60) or not found:
+            pytest.fail("the vault did not start:\n" + "".join(log))
+        yield Vault(f"http://{found[0]}", admin_token, binary, log)
+    finally:
+        server.terminate()
+        server.wait(30)
+    # Invariant 1: nothing secret in the vault's log.
+    assert admin_token not in "".join(log)

@@ -138,12 +138,13 @@ def test_stubtest() -> None:
 
 @needs_mypy
 def test_mypy_strict_on_example(repo: Path, tmp_path: Path) -> None:
-    """`import sealvault` is typed: mypy --strict passes on the example and
+    """`import sealvault` is typed: mypy --strict passes on the examples and
     catches a misuse."""
     bad = tmp_path / "bad.py"
     bad.write_text("import sealvault as sv\nsv.seal(sv.DataKey.generate(), 'text')\nx: int = sv.Totp('A').now()\n")
     ok = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(repo / "examples/python/seal_open.py")],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
+        + [str(repo / "examples/python" / name) for name in ("seal_open.py", "quickstart.py")],
         capture_output=True,
         text=True,
         cwd=tmp_path,

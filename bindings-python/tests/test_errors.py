@@ -158,3 +158,15 @@ def test_messages_hold_no_secrets() -> None:
         text = f"{raised.value!s} {raised.value!r}"
         for secret in ("p@ssw0rd", "JBSWY3DP", "0202", "\x02"):
             assert secret not in text
+
+
+def test_client_error_classes() -> None:
+    transport = errors._from_code("transport", "could not connect", None, {"sent": False})
+    assert type(transport) is sv.TransportError and isinstance(transport, ConnectionError)
+    assert not isinstance(transport, sv.ApiError) and (transport.code, transport.sent) == ("transport", False)
+    back = pickle.loads(pickle.dumps(transport))
+    assert type(back) is sv.TransportError and back.sent is False and str(back) == "could not connect"
+    assert type(errors._from_code("protocol", "bad answer")) is sv.ProtocolError
+    limited = errors._from_code("rate_limited", "slow down", 429, {"retry_after_secs": 7})
+    assert isinstance(limited, sv.RateLimitedError) and limited.retry_after_secs == 7
+    assert limited.current_version is None and limited.current_key_id is None

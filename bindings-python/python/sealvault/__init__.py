@@ -42,17 +42,41 @@ Errors: :mod:`sealvault.errors`, one class per DESIGN §9 row, all under
 :class:`SealVaultError`, each with a stable ``.code`` (``.status`` is None for
 failures raised in this process).
 
-The vault client (``sv.Client``) is not part of this release yet.
+Vault client (sync; every network call releases the GIL)::
+
+    client = sv.Client(base_url, token)          # timeout=, ca_pem=, user_agent=, max_retries=
+    client.put_credential("acme", username="jo", password="...", totp=sv.Totp(...), config={...})
+    with client.session("acme") as s:            # lease, background heartbeat, release on exit
+        cred = s.access()                        # .username, .password (SecretStr), .fields
+        cred.check_origin(page.url)              # InvalidRequestError on another origin
+        code = s.totp()                          # .code (SecretStr), .seconds_left
+        s.login_complete()
+
+One method per route of the Rust client (``healthz``, ``meta``, ``me``,
+``create_user``, ``create_token``, ``list_tokens``, ``revoke_token``,
+``create_data_key``, ``current_data_key``, ``rotate_data_key``,
+``put_credential``, ``replace_credential``, ``put_credential_envelopes``,
+``list_credentials``, ``get_credential``, ``delete_credential``, ``audit``,
+``metrics``, ``openapi``); JSON answers are plain ``dict``/``list``. Tokens,
+passwords and codes come back as :class:`SecretStr` (Rust-owned, wiped on
+close/exit/GC, redacted ``repr`` and ``str``; ``.expose()`` copies out).
+Errors: the class of the vault's code with ``.status``; a request that did
+not complete raises :class:`TransportError` (a ``ConnectionError``, ``.sent``).
 """
 
 from __future__ import annotations
 
 from sealvault import errors
 from sealvault._native import (
+    Client,
     CodeWithValidity,
+    Credential,
     DataKey,
     Hotp,
+    OneTimeCode,
     SecretBytes,
+    SecretStr,
+    Session,
     Totp,
     __version__,
     config_hash,
@@ -77,9 +101,11 @@ from sealvault.errors import (
     LeaseError,
     MalformedEnvelopeError,
     NotFoundError,
+    ProtocolError,
     RateLimitedError,
     SealVaultError,
     StaleDataKeyError,
+    TransportError,
     UnavailableError,
     WrongKeyError,
 )
@@ -87,10 +113,12 @@ from sealvault.errors import (
 __all__ = [
     "ApiError",
     "AuthError",
+    "Client",
     "CodeWithValidity",
     "CommitmentError",
     "ConflictError",
     "ContextMismatchError",
+    "Credential",
     "DataKey",
     "Hotp",
     "IntegrityError",
@@ -99,11 +127,16 @@ __all__ = [
     "LeaseError",
     "MalformedEnvelopeError",
     "NotFoundError",
+    "OneTimeCode",
+    "ProtocolError",
     "RateLimitedError",
     "SealVaultError",
     "SecretBytes",
+    "SecretStr",
+    "Session",
     "StaleDataKeyError",
     "Totp",
+    "TransportError",
     "UnavailableError",
     "WrongKeyError",
     "__version__",

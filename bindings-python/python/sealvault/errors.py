@@ -7,7 +7,12 @@ puts in ``{"error": {"code"}}`` and the JavaScript SDK puts on ``.code``).
 Hierarchy::
 
     SealVaultError              .code, .status, .message, .details
-    └── ApiError                code "internal" (and any code this SDK does not know)
+    ├── TransportError          code "transport": the request did not complete
+    │                           (also a builtin ConnectionError); .sent
+    ├── ProtocolError           code "protocol": the vault's answer had an
+    │                           unexpected shape
+    └── ApiError                code "internal" (and any code this SDK does not know);
+                                .current_version, .current_key_id, .retry_after_secs
         ├── InvalidRequestError     invalid_request, invalid_config, payload_too_large
         ├── AuthError               unauthorized, forbidden
         ├── NotFoundError           not_found
@@ -33,6 +38,16 @@ HTTP status when the vault answered, ``None`` when the failure happened in
 this process. (So ``except sv.ApiError`` catches local failures too; test
 ``e.status is not None`` to know the vault said so.)
 
+Client errors: an answer of the vault raises the class of its code, with
+``.status``, ``.code``, ``.message`` and, when the error body has them,
+``.current_version`` (``version_conflict``), ``.current_key_id``
+(``stale_data_key``) and ``.retry_after_secs``. A request that did not
+complete (connection refused, timeout, TLS) raises :class:`TransportError`,
+which is not an :class:`ApiError` (no status, no DESIGN §9 code) but is a
+builtin ``ConnectionError`` (so an ``OSError``); ``.sent`` is False when the
+request provably never reached the vault. The client has already retried
+what its policy allows before raising either.
+
 Messages never hold secret material (keys, plaintext, TOTP seeds or codes):
 at most field names, lengths and public key ids.
 """
@@ -44,6 +59,7 @@ from typing import Any
 
 __all__ = [
     "CODES",
+    "LOCAL_CODES",
     "ApiError",
     "AuthError",
     "CommitmentError",
@@ -55,9 +71,11 @@ __all__ = [
     "LeaseError",
     "MalformedEnvelopeError",
     "NotFoundError",
+    "ProtocolError",
     "RateLimitedError",
     "SealVaultError",
     "StaleDataKeyError",
+    "TransportError",
     "UnavailableError",
     "WrongKeyError",
 ]
@@ -99,6 +117,44 @@ class ApiError(SealVaultError):
     """A failure with a DESIGN §9 code; ``.status`` is set when the vault
     answered it. Raised as is for ``internal`` (500) and unknown codes."""
 
+    @property
+    def current_version(self) -> int | None:
+        """The item's current version (``version_conflict``), else None."""
+        value = self.details.get("current_version")
+        return value if isinstance(value, int) else None
+
+    @property
+    def current_key_id(self) -> str | None:
+        """The id of the user's current data key (``stale_data_key``), else None."""
+        value = self.details.get("current_key_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def retry_after_secs(self) -> int | None:
+        """When to try again (``rate_limited``, some lease errors), else None."""
+        value = self.details.get("retry_after_secs")
+        return value if isinstance(value, int) else None
+
+
+class TransportError(SealVaultError, ConnectionError):
+    """The request did not complete (connection refused, timeout, TLS, a
+    broken answer). Not an :class:`ApiError`: no status, code ``transport``.
+    Also a builtin ``ConnectionError``."""
+
+    default_code = "transport"
+
+    @property
+    def sent(self) -> bool:
+        """False when the request provably never reached the vault (a failed
+        connect); True when it may have been received."""
+        return bool(self.details.get("sent", True))
+
+
+class ProtocolError(SealVaultError):
+    """The vault's answer did not have the documented shape (code ``protocol``)."""
+
+    default_code = "protocol"
+
 
 class InvalidRequestError(ApiError):
     """400 ``invalid_request``/``invalid_config``, 413 ``payload_too_large``."""
@@ -124,23 +180,11 @@ class ConflictError(ApiError):
 
     default_code = "version_conflict"
 
-    @property
-    def current_version(self) -> int | None:
-        """The item's current version (``version_conflict``)."""
-        value = self.details.get("current_version")
-        return value if isinstance(value, int) else None
-
 
 class StaleDataKeyError(ApiError):
     """409 ``stale_data_key``: sealed under a key that is no longer current."""
 
     default_code = "stale_data_key"
-
-    @property
-    def current_key_id(self) -> str | None:
-        """The id of the user's current data key."""
-        value = self.details.get("current_key_id")
-        return value if isinstance(value, str) else None
 
 
 class LeaseError(ApiError):
@@ -230,6 +274,13 @@ CODES: dict[str, tuple[int, type[SealVaultError]]] = {
 }
 
 
+#: Codes of failures that happen in the client, never answered by the vault.
+LOCAL_CODES: dict[str, type[SealVaultError]] = {
+    "transport": TransportError,
+    "protocol": ProtocolError,
+}
+
+
 def _from_code(
     code: str,
     message: str,
@@ -237,11 +288,13 @@ def _from_code(
     details: Mapping[str, Any] | None = None,
 ) -> SealVaultError:
     """The exception for ``code`` (DESIGN §9). The native module calls this
-    for every core error (``status`` None); the vault client will call it
-    with the answer's status and error body."""
+    for every core error (``status`` None) and the vault client with the
+    answer's status and error body (``details``)."""
     entry = CODES.get(code)
     if entry is not None:
         cls = entry[1]
+    elif code in LOCAL_CODES:
+        cls = LOCAL_CODES[code]
     else:
         cls = ApiError if status is not None else SealVaultError
     return cls(message, code=code, status=status, details=details)
