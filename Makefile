@@ -7,7 +7,7 @@ VENV ?= .venv
 .PHONY: demo test fmt-check test-rust check-vectors wycheproof-counts wasm
 
 demo:
-	$(CARGO) run --release -p sealvault --example seal-open
+	$(CARGO) run --release -p sealvault-examples --bin quickstart
 
 test: fmt-check test-rust wycheproof-counts wasm test-independent test-python test-js
 
@@ -26,8 +26,9 @@ check-vectors:
 wycheproof-counts:
 	$(CARGO) test -q -p sealvault --test wycheproof -- --nocapture --test-threads=1 2>&1 | grep -oE 'wycheproof [A-Z].*|test result.*'
 
+# The core and its fetch-based client compile for browsers and Node.
 wasm:
-	$(CARGO) build -p sealvault --target wasm32-unknown-unknown
+	$(CARGO) build -p sealvault --features client --target wasm32-unknown-unknown
 
 # Independent Python implementation of docs/FORMAT.md, checked against the
 # vectors and, both ways, against the Rust core via core/examples/interop.rs.

@@ -1,6 +1,7 @@
 //! Start-up (keyring, database, migrations, vault keys, state), `serve`
 //! with graceful shutdown, and the admin verbs.
 
+mod embed;
 mod verbs;
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use crate::metrics::Metrics;
 use crate::now;
 use crate::storage::{self, Store};
 
+pub use embed::Embedded;
 pub use verbs::{
     create_token, create_user, migrate, rotate_data_keys, rotate_master_key, verify_audit,
 };

@@ -1,6 +1,6 @@
 //! Seal and open a credential with no server: the core flow in one run.
 //!
-//! `cargo run --release -p sealvault --example seal-open`
+//! `cargo run --release -p sealvault-examples --bin seal_open`
 
 use sealvault::{
     Context, DataKey, ItemInfo, Zeroizing, envelope_key, inspect, open, open_with_envelope_key,
