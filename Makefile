@@ -58,9 +58,10 @@ test-python:
 	$(VENV)/bin/maturin build $(PY_PROFILE) -q -m bindings-python/Cargo.toml -o "$$scratch/wheels"; \
 	python3 -m venv "$$scratch/venv"; \
 	"$$scratch/venv/bin/pip" install -q "$$scratch"/wheels/sealvault-*.whl -r bindings-python/requirements-test.txt; \
+	pg="$${SEALVAULT_TEST_DATABASE_URL:-$$(scripts/throwaway-postgres.sh $$$$ || true)}"; \
 	cd "$$scratch" && SEALVAULT_EXPECT_INSTALLED=1 SEALVAULT_TESTDATA="$(CURDIR)/testdata" \
 		SEALVAULT_INTEROP="$$target/debug/examples/interop" \
-		SEALVAULT_SERVER_BIN="$$target/debug/sealvault-server" \
+		SEALVAULT_SERVER_BIN="$$target/debug/sealvault-server" SEALVAULT_TEST_DATABASE_URL="$$pg" \
 		"$$scratch/venv/bin/python" -m pytest -p no:cacheprovider "$(CURDIR)/bindings-python/tests"
 
 # The Python comparison bench (release wheel; results go in benches/README.md by hand).

@@ -3,10 +3,12 @@ real vault server process for the client tests."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -51,16 +53,36 @@ class Vault:
     log: list[str]
 
 
-@pytest.fixture(scope="session")
-def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
+def _database_url(kind: str, tmp: Path) -> str:
+    """A fresh database: a SQLite file, or a new database on the PostgreSQL
+    server of ``SEALVAULT_TEST_DATABASE_URL`` (``make test-python`` starts a
+    throwaway one)."""
+    if kind == "sqlite":
+        return f"sqlite://{tmp / 'vault.db'}"
+    server = os.environ.get("SEALVAULT_TEST_DATABASE_URL")
+    psql = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
+    if not server or not psql:
+        why = "SEALVAULT_TEST_DATABASE_URL is not set" if not server else "no psql binary"
+        why += " (a PostgreSQL server URL; `make test-python` starts a throwaway cluster)"
+        if os.environ.get("SEALVAULT_TEST_POSTGRES") == "required":
+            pytest.fail(f"PostgreSQL is required: {why}")
+        pytest.skip(f"PostgreSQL client tests: {why}")
+    name = "sv_py_" + secrets.token_hex(6)
+    subprocess.run([psql, server, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     binary = _server_bin()
     tmp = tmp_path_factory.mktemp("vault")
+    database_url = _database_url(request.param, tmp)
     (tmp / "master.key").write_bytes(secrets.token_bytes(32))
     admin_token = secrets.token_urlsafe(32)
     env = dict(
         os.environ,
         SEALVAULT_LISTEN="127.0.0.1:0",
-        SEALVAULT_DATABASE_URL=f"sqlite://{tmp / 'vault.db'}",
+        SEALVAULT_DATABASE_URL=database_url,
         SEALVAULT_DATA_DIR=str(tmp),
         SEALVAULT_MASTER_KEY_FILE=str(tmp / "master.key"),
         SEALVAULT_ADMIN_TOKEN=admin_token,

@@ -1,4 +1,4 @@
-"""sv.Client against a real `sealvault-server` process (SQLite, ephemeral port).
+"""sv.Client against a real `sealvault-server` process (SQLite and PostgreSQL, ephemeral port).
 
 The binary comes from $SEALVAULT_SERVER_BIN (`make test-python` builds it and
 sets it). Without it these tests skip with a reason, or fail when
