@@ -6,16 +6,22 @@ import { SealVaultError, isSealVaultError } from "./errors.mjs";
 
 await init();
 wasm.__registerErrorClass(SealVaultError);
+// `await using s = await client.session(id)`: dispose releases the lease.
+if (Symbol.asyncDispose && !wasm.Session.prototype[Symbol.asyncDispose]) {
+  wasm.Session.prototype[Symbol.asyncDispose] = function () { return this.release(); };
+}
 
 export const {
-  DataKey, EnvelopeKey, SecretBytes, Totp, Hotp,
+  DataKey, EnvelopeKey, SecretBytes, SecretText, Totp, Hotp,
   seal, sealItem, open, envelopeKey, openWithEnvelopeKey, stateKey,
   inspect, configHash, itemContext, decodeTotpSecret,
+  Client, Session, Credential, checkOrigin,
 } = wasm;
 export { SealVaultError, isSealVaultError };
 export default {
-  DataKey, EnvelopeKey, SecretBytes, Totp, Hotp,
+  DataKey, EnvelopeKey, SecretBytes, SecretText, Totp, Hotp,
   seal, sealItem, open, envelopeKey, openWithEnvelopeKey, stateKey,
   inspect, configHash, itemContext, decodeTotpSecret,
+  Client, Session, Credential, checkOrigin,
   SealVaultError, isSealVaultError,
 };

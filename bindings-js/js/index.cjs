@@ -6,11 +6,17 @@ const wasm = require("./node/sealvault_js.js");
 const { SealVaultError, isSealVaultError } = require("./errors.cjs");
 
 wasm.__registerErrorClass(SealVaultError);
+// `await using s = await client.session(id)`: dispose releases the lease
+// (Symbol.asyncDispose exists from Node 18.18 / 20.4).
+if (Symbol.asyncDispose && !wasm.Session.prototype[Symbol.asyncDispose]) {
+  wasm.Session.prototype[Symbol.asyncDispose] = function () { return this.release(); };
+}
 
 module.exports = {
   DataKey: wasm.DataKey,
   EnvelopeKey: wasm.EnvelopeKey,
   SecretBytes: wasm.SecretBytes,
+  SecretText: wasm.SecretText,
   Totp: wasm.Totp,
   Hotp: wasm.Hotp,
   seal: wasm.seal,
@@ -23,6 +29,10 @@ module.exports = {
   configHash: wasm.configHash,
   itemContext: wasm.itemContext,
   decodeTotpSecret: wasm.decodeTotpSecret,
+  Client: wasm.Client,
+  Session: wasm.Session,
+  Credential: wasm.Credential,
+  checkOrigin: wasm.checkOrigin,
   SealVaultError,
   isSealVaultError,
 };

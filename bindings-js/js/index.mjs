@@ -3,9 +3,10 @@
 import sealvault from "./index.cjs";
 
 export const {
-  DataKey, EnvelopeKey, SecretBytes, Totp, Hotp,
+  DataKey, EnvelopeKey, SecretBytes, SecretText, Totp, Hotp,
   seal, sealItem, open, envelopeKey, openWithEnvelopeKey, stateKey,
   inspect, configHash, itemContext, decodeTotpSecret,
+  Client, Session, Credential, checkOrigin,
   SealVaultError, isSealVaultError,
 } = sealvault;
 export default sealvault;

@@ -63,8 +63,25 @@ pub struct JsTotp {
     inner: Totp,
 }
 
+impl JsTotp {
+    /// The core generator (for the client's `putCredential`).
+    pub(crate) fn into_inner(self) -> Totp {
+        self.inner
+    }
+}
+
 #[wasm_bindgen(js_class = Totp)]
 impl JsTotp {
+    /// A copy made inside wasm, so that the client can take a `Totp`
+    /// argument without consuming the caller's object or exposing the
+    /// secret as a JS string.
+    #[wasm_bindgen(js_name = "__sealvaultCopy", skip_typescript)]
+    pub fn copy_for_client(&self) -> Result<JsTotp> {
+        Ok(JsTotp {
+            inner: core(Totp::from_uri(&self.inner.to_uri()))?,
+        })
+    }
+
     /// From a base32 string or raw bytes; options default to SHA1, 6
     /// digits, 30 seconds, t0 0.
     #[wasm_bindgen(constructor)]

@@ -3,7 +3,10 @@ import {
   DataKey, EnvelopeKey, SecretBytes, Totp, Hotp, seal, sealItem, open, envelopeKey,
   openWithEnvelopeKey, stateKey, inspect, configHash, itemContext, decodeTotpSecret,
   SealVaultError, isSealVaultError, type Inspection, type Context, type SealVaultErrorCode,
-  type CodeWithValidity,
+  type CodeWithValidity, Client, Session, Credential, SecretText, checkOrigin,
+  type Meta, type Me, type User, type TokenCreated, type TokenInfo, type CredentialWritten,
+  type CredentialSummary, type CredentialDetail, type Rotated, type AuditList, type OneTimeCode,
+  type SessionOptions, type CredentialConfig,
 } from "sealvault";
 
 const dk: DataKey = DataKey.fromApi("00112233445566778899aabbccddeeff", "AAAA");
@@ -42,3 +45,68 @@ try {
   if (e instanceof SealVaultError) console.log(e.code);
 }
 void [keyId, n, bytes, pt2, v, hash, expected, now, left, cv, step, h, s];
+
+async function client(): Promise<void> {
+  const c = new Client("http://127.0.0.1:8080", "token", { maxRetries: 1 });
+  const url: string = c.baseUrl;
+  const meta: Meta = await c.meta();
+  const limit: number = meta.limits.credential_body_bytes;
+  const me: Me = await c.me();
+  const user: User = await c.createUser("u");
+  const tok: TokenCreated = await c.createToken(user.id, { name: "t", scopes: ["keys:use", "sessions"], items: null, ttlSecs: 60 });
+  const tokens: TokenInfo[] = await c.listTokens(user.id);
+  await c.revokeToken(user.id, tok.id);
+  const key: DataKey = await c.createDataKey();
+  const cur: DataKey = await c.currentDataKey();
+  const rotated: Rotated = await c.rotateDataKey(cur.keyId);
+  const config: CredentialConfig = { name: "acme", login_url: "https://acme.test/login" };
+  const w: CredentialWritten = await c.putCredential("acme", { username: "a", password: "b", fields: { pin: "1" } }, t, config);
+  await c.putCredential("b", { username: "a", password: "b" }, "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", config);
+  await c.putCredential("c", { username: "a", password: "b" }, null, config);
+  const w2: CredentialWritten = await c.replaceCredential("acme", w.version, { username: "a", password: "c" }, null, config);
+  const list: CredentialSummary[] = await c.listCredentials();
+  const detail: CredentialDetail = await c.getCredential("acme");
+  const envBytes: Uint8Array = detail.envelope;
+  await c.deleteCredential("acme", w2.version);
+  const audit: AuditList = await c.audit();
+  const health: Record<string, unknown> = await c.healthz();
+  const metrics: string = await c.metrics();
+  const options: SessionOptions = { purpose: "login", waitSecs: 5, ttlSecs: 30 };
+  {
+    await using s: Session = await c.session("acme", options);
+    const id: string = s.sessionId;
+    const fence: number = s.fencingToken;
+    const phase: "login" | "active" | "released" = s.phase;
+    const exp: number = s.expiresAt;
+    const sk2: DataKey = s.stateKey;
+    using cred: Credential = await s.access();
+    cred.checkOrigin("https://acme.test/login");
+    const name: string = cred.username;
+    const pw: SecretText = cred.password;
+    const text: string = pw.expose();
+    const pin: SecretText | undefined = cred.fields["pin"];
+    const otp: OneTimeCode = await s.totp(5);
+    const code6: string = otp.code.expose();
+    const left2: number = otp.secondsLeft;
+    await s.heartbeat();
+    await s.loginComplete();
+    void [id, fence, phase, exp, sk2, name, text, pin, code6, left2];
+  }
+  const s2 = await c.session("acme");
+  await s2.release();
+  checkOrigin("https://a.test/", "https://a.test/x");
+  try {
+    await c.me();
+  } catch (e: unknown) {
+    if (isSealVaultError(e)) {
+      const status: number | undefined = e.status;
+      const cv2: number | undefined = e.currentVersion;
+      const kid: string | undefined = e.currentKeyId;
+      const ra: number | undefined = e.retryAfterSecs;
+      const tc: SealVaultErrorCode = e.code === "transport" ? "transport" : e.code;
+      void [status, cv2, kid, ra, tc];
+    }
+  }
+  void [url, limit, me, tokens, key, rotated, list, envBytes, audit, health, metrics];
+}
+void client;
