@@ -82,7 +82,7 @@ bench-python:
 # SEALVAULT_TEST_BROWSER=required). Honours CARGO_TARGET_DIR, npm_config_cache.
 .PHONY: test-js
 test-js:
-	bindings-js/scripts/test.sh
+	SEALVAULT_PYTHON="$${SEALVAULT_PYTHON:-$(abspath $(VENV))/bin/python}" bindings-js/scripts/test.sh
 
 # Server load bench (benches/src/bin/vault_load.rs): a release server on a
 # temp SQLite file, 32 clients; results go in benches/README.md by hand.

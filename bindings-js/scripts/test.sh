@@ -16,4 +16,8 @@ if [ -z "${SEALVAULT_SERVER_BIN:-}" ]; then
   (cd "$root" && "${CARGO:-cargo}" build -q -p sealvault-server)
   export SEALVAULT_SERVER_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/sealvault-server"
 fi
+if [ -z "${SEALVAULT_INTEROP:-}" ]; then
+  (cd "$root" && "${CARGO:-cargo}" build -q -p sealvault --example interop --features hazmat)
+  export SEALVAULT_INTEROP="${CARGO_TARGET_DIR:-$root/target}/debug/examples/interop"
+fi
 node --test --test-concurrency=1 tests/

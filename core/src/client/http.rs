@@ -103,10 +103,7 @@ impl Client {
             .http
             .request(call.method.clone(), url)
             .bearer_auth(self.inner.token.expose_secret());
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            request = request.timeout(self.inner.timeout + call.extra_timeout);
-        }
+        request = request.timeout(self.inner.timeout + call.extra_timeout);
         if let Some(token) = call.lease_token {
             let mut value = HeaderValue::from_str(token.expose_secret())
                 .map_err(|_| ClientError::Protocol("lease token is not a header value".into()))?;

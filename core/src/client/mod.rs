@@ -54,7 +54,6 @@ struct Inner {
     http: reqwest::Client,
     base: url::Url,
     token: SecretString,
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     timeout: Duration,
     max_retries: u32,
     /// The token's user id, fetched once.
