@@ -2,7 +2,7 @@
 # Starts a throwaway PostgreSQL cluster on a free port in a temp folder (as
 # the `postgres` user when run as root), prints its URL, and stops and
 # deletes it once process $1 (default: the caller's parent) has exited.
-# Used by the Python and JS client suites; the Rust suite starts its own.
+# Used by the Python client suite (make test-python); the Rust suite starts its own.
 set -eu
 owner=${1:-$PPID}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
