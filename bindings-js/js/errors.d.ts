@@ -1,7 +1,7 @@
 
 /** Stable error codes (DESIGN.md §9; `invalid_totp` for TOTP input). */
 export type SealVaultErrorCode =
-  | "invalid_request" | "invalid_config" | "unauthorized" | "forbidden" | "not_found"
+  | "invalid_request" | "invalid_config" | "unauthorized" | "forbidden" | "not_found" | "request_timeout"
   | "version_conflict" | "salt_reuse" | "data_key_exists" | "no_number_available"
   | "ambiguous_recipient" | "stale_data_key" | "concurrency_limit" | "lease_required"
   | "stale_fencing_token" | "payload_too_large" | "malformed_envelope"

@@ -16,6 +16,7 @@ TABLE = [
     (401, "unauthorized", "AuthError"),
     (403, "forbidden", "AuthError"),
     (404, "not_found", "NotFoundError"),
+    (408, "request_timeout", "ApiError"),
     (409, "version_conflict", "ConflictError"),
     (409, "salt_reuse", "ConflictError"),
     (409, "data_key_exists", "ConflictError"),

@@ -26,6 +26,7 @@ fn every_code_has_the_status_of_the_design_table() {
                 "stale_fencing_token",
             ],
         ),
+        (408, &["request_timeout"]),
         (413, &["payload_too_large"]),
         (
             422,

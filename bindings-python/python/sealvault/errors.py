@@ -250,6 +250,7 @@ CODES: dict[str, tuple[int, type[SealVaultError]]] = {
     "unauthorized": (401, AuthError),
     "forbidden": (403, AuthError),
     "not_found": (404, NotFoundError),
+    "request_timeout": (408, ApiError),
     "version_conflict": (409, ConflictError),
     "salt_reuse": (409, ConflictError),
     "data_key_exists": (409, ConflictError),

@@ -42,6 +42,7 @@ error_codes! {
     Unauthorized = "unauthorized" => 401,
     Forbidden = "forbidden" => 403,
     NotFound = "not_found" => 404,
+    RequestTimeout = "request_timeout" => 408,
     VersionConflict = "version_conflict" => 409,
     SaltReuse = "salt_reuse" => 409,
     DataKeyExists = "data_key_exists" => 409,
