@@ -461,3 +461,102 @@ pub struct AuditList {
     /// Records, oldest first.
     pub items: Vec<AuditRecord>,
 }
+
+/// `PUT /v1/credentials/{id}/session-state` body; the lease's fencing
+/// token travels as `X-Fencing-Token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutSessionState {
+    /// The `session-state` envelope, sealed under the state key.
+    #[serde(with = "crate::encoding::b64")]
+    pub envelope: Vec<u8>,
+    /// The state's current version (0 when absent).
+    pub expected_version: u64,
+    /// Optional hard expiry (unix seconds), e.g. the earliest expiry of the
+    /// site's own session cookies; the vault deletes the state then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// Answer to a session-state PUT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStateWritten {
+    /// The stored version.
+    pub version: u64,
+    /// The data key id the state key derives from.
+    pub key_id: KeyId,
+    /// When this state was first written after being absent (a login).
+    pub created_at: i64,
+    /// Last GET or PUT.
+    pub last_used_at: i64,
+}
+
+/// `GET /v1/credentials/{id}/session-state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStateBody {
+    /// The `session-state` envelope.
+    #[serde(with = "crate::encoding::b64")]
+    pub envelope: Vec<u8>,
+    /// Its version.
+    pub version: u64,
+    /// When this state was first written after being absent.
+    pub created_at: i64,
+    /// Last GET or PUT (this GET included).
+    pub last_used_at: i64,
+}
+
+/// A proxy the caller would use without the vault (`{"url","ip"}`).
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowProxy {
+    /// Proxy URL, possibly with credentials.
+    pub url: SecretString,
+    /// Its exit IP, when known.
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// `POST /v1/credentials/{id}/proxy` body.
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyRequest {
+    /// The workflow-level proxy; the credential's setting wins over it.
+    #[serde(default)]
+    pub workflow_proxy: Option<WorkflowProxy>,
+}
+
+/// Which setting decided the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxySource {
+    /// The credential's `proxy` config chose a pool member.
+    Credential,
+    /// The workflow-level proxy passed in.
+    Workflow,
+    /// No proxy.
+    None,
+}
+
+/// A proxy to send the browser through.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyChoice {
+    /// Pool member id (`null` for a workflow proxy).
+    pub id: Option<String>,
+    /// Proxy URL, possibly with credentials: never log it.
+    pub url: SecretString,
+    /// Exit IP, when known.
+    pub ip: Option<String>,
+}
+
+/// `POST /v1/credentials/{id}/proxy` answer.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyAnswer {
+    /// Which setting won.
+    pub source: ProxySource,
+    /// The proxy, `null` when none.
+    pub proxy: Option<ProxyChoice>,
+}
+
+/// `POST /v1/admin/proxies/{id}/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyHealth {
+    /// Whether the member may be chosen.
+    pub healthy: bool,
+}

@@ -132,6 +132,10 @@ pub struct Expiration {
     /// Expire this long after the state was created (a fresh login).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_creation_secs: Option<u64>,
+    /// Also expire at the earliest expiry of the site's own cookies in the
+    /// saved state (the SDK sends it as the state's `expires_at`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_cookie_expiry: bool,
 }
 
 /// Per-credential proxy.
