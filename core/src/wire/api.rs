@@ -377,6 +377,10 @@ pub struct LeaseGrant {
     pub state_key: SecretString,
     /// The data key id the state key derives from.
     pub state_key_id: KeyId,
+    /// The credential's config (persistence flags, expiry, proxy), so a
+    /// holder that never accesses the credential still honours it.
+    #[serde(default)]
+    pub config: serde_json::Value,
 }
 
 /// `POST /v1/sessions/{sid}/heartbeat`.

@@ -193,6 +193,8 @@ async fn try_acquire(state: &AppState, a: &Attempt<'_>) -> ApiResult<Result<Leas
         expires_at: lease.expires_at,
         state_key,
         state_key_id,
+        config: serde_json::from_str(cred.config.as_deref().unwrap_or("null"))
+            .map_err(ApiError::internal)?,
     }))
 }
 

@@ -240,6 +240,8 @@ pub struct LeaseGrant {
     expires_at: i64,
     state_key: String,
     state_key_id: String,
+    #[schema(value_type = Object)]
+    config: serde_json::Value,
 }
 
 /// A heartbeat's answer.
