@@ -140,6 +140,29 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Another server process on the same database and master key: a
+    /// replica, as several pods behind one load balancer would run.
+    pub fn replica(&self) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            self.dir.path().join("master.key"),
+            dir.path().join("master.key"),
+        )
+        .unwrap();
+        let mut replica = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            db: self.db,
+            database_url: self.database_url.clone(),
+            logs: Arc::new(Mutex::new(String::new())),
+            client: self.client.clone(),
+            extra_env: self.extra_env.clone(),
+        };
+        replica.spawn();
+        replica
+    }
+
     /// SIGKILLs the process.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
