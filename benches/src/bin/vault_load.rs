@@ -156,13 +156,26 @@ impl Api {
         lease: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value, Duration) {
+        let headers: Vec<(&str, &str)> = lease.map(|l| ("x-lease-token", l)).into_iter().collect();
+        self.call_h(method, path, token, &headers, body).await
+    }
+
+    /// One request with extra headers: status, JSON body, latency.
+    async fn call_h(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (StatusCode, Value, Duration) {
         let started = Instant::now();
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(token);
-        if let Some(lease) = lease {
-            request = request.header("x-lease-token", lease);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);
@@ -420,21 +433,117 @@ async fn fill(
 }
 
 async fn acquire(api: &Api, token: &str, item: &str, ttl: u64) -> (String, String, Duration) {
-    let (grant, elapsed) = api
-        .expect(
-            StatusCode::CREATED,
-            Method::POST,
-            &format!("/v1/credentials/{item}/sessions"),
-            token,
-            None,
-            Some(&json!({"purpose": "login", "ttl_secs": ttl})),
-        )
-        .await;
+    let (grant, elapsed) = grant(api, token, item, "login", ttl).await;
     (
         grant["session_id"].as_str().unwrap().to_owned(),
         grant["lease_token"].as_str().unwrap().to_owned(),
         elapsed,
     )
+}
+
+/// A lease grant with `purpose`, and its latency.
+async fn grant(api: &Api, token: &str, item: &str, purpose: &str, ttl: u64) -> (Value, Duration) {
+    api.expect(
+        StatusCode::CREATED,
+        Method::POST,
+        &format!("/v1/credentials/{item}/sessions"),
+        token,
+        None,
+        Some(&json!({"purpose": purpose, "ttl_secs": ttl})),
+    )
+    .await
+}
+
+/// Lease acquire + release (purpose `use`) on one item per client.
+async fn lease_phase(api: &Api, token: &Arc<str>, pid: &str, c: usize, secs: u64) -> Stats {
+    let (a, t) = (api.clone(), token.clone());
+    phase("acquire + release (use)", pid, c, secs, move |client, _| {
+        let (a, t) = (a.clone(), t.clone());
+        async move {
+            let item = format!("cyc-{client:05}");
+            let (g, l1) = grant(&a, &t, &item, "use", 60).await;
+            let sid = g["session_id"].as_str().unwrap();
+            let lease = g["lease_token"].as_str().unwrap();
+            let path = format!("/v1/sessions/{sid}");
+            let (_, l2) = a
+                .expect(
+                    StatusCode::NO_CONTENT,
+                    Method::DELETE,
+                    &path,
+                    &t,
+                    Some(lease),
+                    None,
+                )
+                .await;
+            vec![l1, l2]
+        }
+    })
+    .await
+}
+
+/// The size of the browser state the state phase saves and loads.
+const STATE_BYTES: usize = 100 * 1024;
+
+/// One held lease per client: its item, lease token, fencing token and
+/// state key.
+struct StateLease {
+    item: String,
+    lease: String,
+    fencing: String,
+    key: DataKey,
+}
+
+/// Session-state save (sealed here under the state key) + load of a
+/// 100 KiB state, one item and one held lease per client.
+async fn state_phase(
+    api: &Api,
+    token: &Arc<str>,
+    user: &Arc<str>,
+    pid: &str,
+    c: usize,
+    secs: u64,
+) -> Stats {
+    let mut leases = Vec::new();
+    for client in 0..c {
+        let item = format!("acc-{client:05}");
+        let (g, _) = grant(api, token, &item, "use", 3600).await;
+        let key = DataKey::from_api(
+            g["state_key_id"].as_str().unwrap(),
+            g["state_key"].as_str().unwrap(),
+        )
+        .unwrap();
+        leases.push(StateLease {
+            item,
+            lease: g["lease_token"].as_str().unwrap().to_owned(),
+            fencing: g["fencing_token"].to_string(),
+            key,
+        });
+    }
+    let leases = Arc::new(leases);
+    let state = json!({"cookies": [], "origins": [{"origin": "https://portal.example.test",
+        "localStorage": [{"name": "blob", "value": random_hex(STATE_BYTES / 2)}]}]})
+    .to_string();
+    let state: Arc<str> = state.into();
+    let (a, t, u) = (api.clone(), token.clone(), user.clone());
+    let name = format!("state save + load ({} KiB)", STATE_BYTES / 1024);
+    phase(&name, pid, c, secs, move |client, n| {
+        let (a, t, u, l, state) = (a.clone(), t.clone(), u.clone(), leases.clone(), state.clone());
+        async move {
+            let l = &l[client];
+            let info = ItemInfo::session_state(&u, &l.item, n + 1);
+            let envelope = seal_item(&l.key, &info, &Context::new(), state.as_bytes()).unwrap();
+            let body = json!({"envelope": sealvault::encoding::b64_encode(&envelope), "expected_version": n});
+            let path = format!("/v1/credentials/{}/session-state", l.item);
+            let headers = [("x-lease-token", l.lease.as_str()), ("x-fencing-token", l.fencing.as_str())];
+            let (status, value, l1) = a.call_h(Method::PUT, &path, &t, &headers, Some(&body)).await;
+            assert!(status.is_success(), "PUT state: {status} {}", value["error"]);
+            let (status, value, l2) = a.call_h(Method::GET, &path, &t, &headers[..1], None).await;
+            assert_eq!(status, StatusCode::OK, "GET state: {}", value["error"]);
+            assert_eq!(value["version"], n + 1);
+            vec![l1, l2]
+        }
+    })
+    .await
 }
 
 #[tokio::main]
@@ -617,13 +726,16 @@ async fn main() {
     )
     .await;
     results.extend([baseline, ingest, access, cycle]);
+    let targeted = results.len();
+    results.push(lease_phase(&api, &token, &pid, c, secs).await);
+    results.push(state_phase(&api, &token, &user_id, &pid, c, secs).await);
 
     // Rotation over `rotate_items` credentials of a second user.
     let mut rotations = Vec::new();
     if args.rotations > 0 {
         rotations = rotate(&api, &admin, &pid, &args).await;
     }
-    report(&results, &rotations, &args);
+    report(&results, targeted, &rotations, &args);
 }
 
 /// Fills a second user with `--rotate-items` credentials and times
@@ -683,7 +795,7 @@ async fn rotate(api: &Api, admin: &str, pid: &str, args: &Args) -> Vec<Duration>
     rotations
 }
 
-fn report(results: &[Stats], rotations: &[Duration], args: &Args) {
+fn report(results: &[Stats], targeted: usize, rotations: &[Duration], args: &Args) {
     let (c, secs) = (args.clients, args.secs);
 
     println!("load average at the end: {}", loadavg());
@@ -701,7 +813,7 @@ fn report(results: &[Stats], rotations: &[Duration], args: &Args) {
         "Targets (baseline: {}, {base:.0} requests/s):",
         results[1].name
     );
-    for stats in &results[2..] {
+    for stats in &results[2..targeted] {
         let ratio = stats.reqs_per_sec() / base;
         println!(
             "- {}: {:.0} % of the baseline's request rate ({}); p99 {} ({})",
