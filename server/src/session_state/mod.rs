@@ -35,14 +35,14 @@
 pub mod expiry;
 
 use sealvault::wire::{ErrorCode, PutSessionState, SessionStateBody, SessionStateWritten};
-use sealvault::{ItemInfo, inspect, state_key};
+use sealvault::{ItemInfo, KeyId, inspect, state_key};
 
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::credentials::verify::{current_key, record_salts, require_current, verify};
 use crate::error::{ApiError, ApiResult};
 use crate::leases::live_lease;
-use crate::storage::{CredentialRow, LeaseRow, SessionStateRow, StateCounters, Tx};
+use crate::storage::{CredentialRow, DataKeyRow, LeaseRow, SessionStateRow, StateCounters, Tx};
 
 pub use expiry::{spawn_sweeper, sweep};
 
@@ -91,6 +91,40 @@ fn fence(lease: &LeaseRow, counters: StateCounters) -> ApiResult<()> {
     Ok(())
 }
 
+/// A PUT's `X-Fencing-Token`: present, the presented lease's own, and not
+/// older than the last writer's.
+fn fenced_write(lease: &LeaseRow, counters: StateCounters, header: Option<u64>) -> ApiResult<()> {
+    let Some(header) = header else {
+        return Err(ApiError::invalid(
+            "X-Fencing-Token (the lease's fencing token) is required",
+        ));
+    };
+    if u64::try_from(lease.fencing_token).ok() != Some(header) {
+        return Err(ApiError::new(
+            ErrorCode::StaleFencingToken,
+            "X-Fencing-Token is not the fencing token of the presented lease",
+        ));
+    }
+    fence(lease, counters)
+}
+
+/// Verifies a state envelope as ingest does, under the state key derived
+/// from the current data key: parse, current key id, commitment, GCM tag,
+/// context.
+async fn verify_state(
+    state: &AppState,
+    key_row: &DataKeyRow,
+    current: KeyId,
+    info: &ItemInfo<'_>,
+    envelope: &[u8],
+) -> ApiResult<()> {
+    require_current(&[inspect(envelope)?.key_id], current)?;
+    let data_key = state.unwrap_data_key(key_row).await?;
+    let sk = state_key(&data_key, info.user, info.item)?;
+    drop(data_key);
+    verify(&sk, envelope, info)
+}
+
 /// The state's row unless it is absent or expired; an expired one is
 /// deleted (and audited) in `tx`.
 async fn current_row(
@@ -137,7 +171,7 @@ pub async fn put(
     principal: &Principal,
     item: &str,
     secret: &str,
-    fencing: u64,
+    fencing: Option<u64>,
     request: &PutSessionState,
 ) -> ApiResult<(bool, SessionStateWritten)> {
     let user = principal.user()?;
@@ -149,7 +183,6 @@ pub async fn put(
         .checked_add(1)
         .filter(|v| i64::try_from(*v).is_ok())
         .ok_or_else(|| ApiError::invalid("version overflow"))?;
-    let key_id = inspect(&request.envelope)?.key_id;
     let at = state.clock.now();
     let mut tx = state.store.write().await?;
     // The data-key row first, as ingest and rotation lock it (lock order).
@@ -159,24 +192,10 @@ pub async fn put(
         lease,
         counters,
     } = leased(tx.as_mut(), principal, item, secret).await?;
-    if u64::try_from(lease.fencing_token).ok() != Some(fencing) {
-        return Err(ApiError::new(
-            ErrorCode::StaleFencingToken,
-            "X-Fencing-Token is not the fencing token of the presented lease",
-        ));
-    }
-    fence(&lease, counters)?;
+    fenced_write(&lease, counters, fencing)?;
     let (key_row, current) = current_key(key_row)?;
-    require_current(&[key_id], current)?;
-    let data_key = state.unwrap_data_key(&key_row).await?;
-    let sk = state_key(&data_key, user, item)?;
-    drop(data_key);
-    verify(
-        &sk,
-        &request.envelope,
-        &ItemInfo::session_state(user, item, version),
-    )?;
-    drop(sk);
+    let info = ItemInfo::session_state(user, item, version);
+    verify_state(state, &key_row, current, &info, &request.envelope).await?;
     record_salts(tx.as_mut(), &key_row.key_id, &[&request.envelope]).await?;
     if counters.version != expected {
         return Err(ApiError::version_conflict(to_u64(counters.version)?));

@@ -12,15 +12,17 @@ use sealvault::wire::{
 use super::sessions::lease_token;
 use crate::api::{AppState, Body};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::session_state;
 
-fn fencing_token(headers: &HeaderMap) -> ApiResult<u64> {
+/// `X-Fencing-Token` as a number, if present and well-formed (checked
+/// after the item and lease, so an invisible item is a 404 whatever the
+/// headers).
+fn fencing_token(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(FENCING_TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| ApiError::invalid("X-Fencing-Token (the lease's fencing token) is required"))
 }
 
 /// `PUT /v1/credentials/{id}/session-state` (sessions + lease): 201 when
@@ -36,7 +38,7 @@ pub async fn put(
     principal.require(Scope::Sessions)?;
     principal.item(&id)?;
     let secret = lease_token(&headers)?;
-    let fencing = fencing_token(&headers)?;
+    let fencing = fencing_token(&headers);
     let (created, written) =
         session_state::put(&state, &principal, &id, secret, fencing, &request).await?;
     let status = if created {
