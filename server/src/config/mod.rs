@@ -14,6 +14,9 @@
 //!
 //! [limits]
 //! credential_body_bytes = 65536
+//!
+//! [session_state]
+//! sweep_interval_secs = 60     # SEALVAULT_STATE_SWEEP_SECS
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -52,6 +55,26 @@ pub struct Config {
     /// Serve HTTPS with rustls (`SEALVAULT_TLS_CERT`, `SEALVAULT_TLS_KEY`).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Browser session state.
+    #[serde(default)]
+    pub session_state: SessionStateConfig,
+}
+
+/// `[session_state]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionStateConfig {
+    /// Seconds between sweeps that delete expired states
+    /// (`SEALVAULT_STATE_SWEEP_SECS`; at least 1).
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for SessionStateConfig {
+    fn default() -> Self {
+        Self {
+            sweep_interval_secs: 60,
+        }
+    }
 }
 
 /// `[tls]`: PEM files.
@@ -200,6 +223,9 @@ impl Config {
                 key: key.into(),
             });
         }
+        if let Some(secs) = var("SEALVAULT_STATE_SWEEP_SECS").and_then(|v| v.parse().ok()) {
+            self.session_state.sweep_interval_secs = secs;
+        }
         if let Some(filter) = var("SEALVAULT_LOG") {
             self.log = Some(filter);
         }
@@ -255,13 +281,19 @@ mod tests {
         config.apply_env(|name| match name {
             "SEALVAULT_LISTEN" => Some("127.0.0.1:9".into()),
             "SEALVAULT_MASTER_KEY_FILE" => Some("/k".into()),
+            "SEALVAULT_STATE_SWEEP_SECS" => Some("5".into()),
             _ => None,
         });
+        assert_eq!(config.session_state.sweep_interval_secs, 5);
         assert_eq!(config.listen, "127.0.0.1:9");
         assert_eq!(config.limits.items_per_user, 5);
         assert_eq!(config.master_keys.len(), 1);
         assert!(config.master_keys[0].active);
         assert_eq!(config.database_url, "sqlite://sealvault.db");
+        let file: Config = toml::from_str("[session_state]\nsweep_interval_secs = 9\n").unwrap();
+        assert_eq!(file.session_state.sweep_interval_secs, 9);
+        let default: Config = toml::from_str("").unwrap();
+        assert_eq!(default.session_state.sweep_interval_secs, 60);
     }
 
     #[test]
