@@ -10,7 +10,8 @@
 //! Modules, one per concern: [`config`], [`storage`] (SQLite and
 //! PostgreSQL behind one trait), [`keys`] (master-key providers and the
 //! keyring), [`auth`] (tokens), [`users`], [`datakeys`], [`credentials`]
-//! (verified ingest), [`leases`], [`access`], [`audit`], [`metrics`],
+//! (verified ingest), [`leases`], [`access`], [`proxies`] (the pool,
+//! its health and per-credential resolution), [`audit`], [`metrics`],
 //! [`api`] (the axum router) and [`app`] (start-up and the admin verbs).
 //!
 //! # Security
@@ -31,6 +32,7 @@ pub mod error;
 pub mod keys;
 pub mod leases;
 pub mod metrics;
+pub mod proxies;
 pub mod storage;
 pub mod users;
 

@@ -8,6 +8,7 @@ use crate::auth::RateLimiter;
 use crate::config::LimitsConfig;
 use crate::keys::Keyring;
 use crate::metrics::Metrics;
+use crate::proxies::Pool;
 use crate::storage::Store;
 
 /// Cheap to clone: one `Arc`.
@@ -34,6 +35,8 @@ pub struct Inner {
     pub access_limiter: RateLimiter,
     /// `/totp` per token.
     pub totp_limiter: RateLimiter,
+    /// The proxy pool.
+    pub proxies: Arc<Pool>,
 }
 
 impl Deref for AppState {

@@ -1,6 +1,7 @@
 //! A vault inside another program (the quickstart, tests): binds
 //! `config.listen` (port 0 for an ephemeral one), serves plain HTTP in a
-//! background task and stops when dropped.
+//! background task (with the proxy pool's health checks) and stops when
+//! dropped.
 
 use std::net::SocketAddr;
 
@@ -9,12 +10,14 @@ use tokio::task::JoinHandle;
 
 use crate::api;
 use crate::config::Config;
+use crate::proxies::health;
 
 /// A running in-process vault.
 pub struct Embedded {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    _checker: health::Checker,
 }
 
 impl Embedded {
@@ -22,6 +25,7 @@ impl Embedded {
     /// key in the data folder when none is configured).
     pub async fn start(config: &Config, dev: bool) -> Result<Embedded, String> {
         let state = super::state(config, dev).await?;
+        let checker = health::Checker::new(health::spawn(state.clone()).await?);
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -44,6 +48,7 @@ impl Embedded {
             addr,
             stop: Some(stop),
             task: Some(task),
+            _checker: checker,
         })
     }
 

@@ -287,6 +287,29 @@ pub async fn login_lease(
         .ok_or_else(ApiError::lease_required)
 }
 
+/// The caller's live lease on `item`, in any phase, by its secret;
+/// `lease_required` otherwise ("+ lease" of DESIGN §9).
+pub async fn live_lease(
+    tx: &mut dyn Tx,
+    principal: &Principal,
+    item: &str,
+    secret: &str,
+) -> ApiResult<LeaseRow> {
+    let user = principal.user()?;
+    let hash = hash_secret(secret);
+    let at = now();
+    tx.leases(user, item)
+        .await?
+        .into_iter()
+        .find(|l| bool::from(l.token_hash.ct_eq(&hash)) && l.expires_at > at)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::LeaseRequired,
+                "a live lease on this credential is required",
+            )
+        })
+}
+
 /// `POST /v1/sessions/{sid}/heartbeat`.
 pub async fn heartbeat(
     state: &AppState,

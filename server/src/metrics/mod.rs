@@ -1,9 +1,11 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status,
-//! latencies, data-key unwraps, audit writes, leases.
+//! latencies, data-key unwraps, audit writes, leases, proxy pool health
+//! and proxy resolutions.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -32,6 +34,13 @@ pub struct LeaseLabels {
     pub outcome: String,
 }
 
+/// Labels of a proxy resolution.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProxySourceLabels {
+    /// `credential`, `workflow`, `none`.
+    pub source: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -49,6 +58,10 @@ pub struct Metrics {
     pub audit_writes: Counter,
     /// Lease events.
     pub leases: Family<LeaseLabels, Counter>,
+    /// Proxy pool members currently healthy (TCP check and admin mark).
+    pub proxies_healthy: Gauge,
+    /// Proxy resolutions by the source that won.
+    pub proxy_resolutions: Family<ProxySourceLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -85,6 +98,18 @@ impl Metrics {
             audit_writes.clone(),
         );
         registry.register("leases", "Lease events by outcome", leases.clone());
+        let proxies_healthy = Gauge::default();
+        let proxy_resolutions = Family::<ProxySourceLabels, Counter>::default();
+        registry.register(
+            "proxy_members_healthy",
+            "Proxy pool members currently healthy",
+            proxies_healthy.clone(),
+        );
+        registry.register(
+            "proxy_resolutions",
+            "Proxy resolutions by source",
+            proxy_resolutions.clone(),
+        );
         Self {
             registry,
             requests,
@@ -92,7 +117,18 @@ impl Metrics {
             unwraps,
             audit_writes,
             leases,
+            proxies_healthy,
+            proxy_resolutions,
         }
+    }
+
+    /// Counts a proxy resolution.
+    pub fn proxy_resolution(&self, source: &str) {
+        self.proxy_resolutions
+            .get_or_create(&ProxySourceLabels {
+                source: source.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a lease event.

@@ -6,7 +6,7 @@ pub(crate) mod schemas;
 
 use utoipa::OpenApi;
 
-use super::routes::{audit, credentials, keys, sessions, system, users};
+use super::routes::{audit, credentials, keys, proxies, sessions, system, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,8 @@ use super::routes::{audit, credentials, keys, sessions, system, users};
         sessions::release,
         sessions::access,
         sessions::totp,
+        proxies::resolve,
+        proxies::set_health,
         audit::list,
     ),
     components(schemas(
@@ -70,6 +72,12 @@ use super::routes::{audit, credentials, keys, sessions, system, users};
         schemas::Access,
         schemas::TotpRequest,
         schemas::TotpCode,
+        schemas::WorkflowProxy,
+        schemas::ProxyRequest,
+        schemas::ProxySource,
+        schemas::ProxyChoice,
+        schemas::ProxyAnswer,
+        schemas::ProxyHealth,
         schemas::AuditRecord,
         schemas::AuditList,
     ))

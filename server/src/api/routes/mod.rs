@@ -3,6 +3,7 @@
 pub(super) mod audit;
 pub(super) mod credentials;
 pub(super) mod keys;
+pub(super) mod proxies;
 pub(super) mod sessions;
 pub(super) mod system;
 pub(super) mod users;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/credentials/{id}/sessions", post(sessions::acquire))
         .route("/v1/credentials/{id}/access", post(sessions::access))
         .route("/v1/credentials/{id}/totp", post(sessions::totp))
+        .route("/v1/credentials/{id}/proxy", post(proxies::resolve))
+        .route("/v1/admin/proxies/{id}/health", post(proxies::set_health))
         .route("/v1/sessions/{sid}/heartbeat", post(sessions::heartbeat))
         .route(
             "/v1/sessions/{sid}/login-complete",
