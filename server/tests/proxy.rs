@@ -3,9 +3,9 @@
 //! (`testdata/geo-test.mmdb`, made by `testdata/gen/mmdb.py`) and by
 //! address prefix; deterministic ties; stickiness across leases, config
 //! changes and restarts; failover on the admin mark and on a failed TCP
-//! check (real listening sockets and a closed port); precedence credential
-//! > workflow > none; `proxy_unavailable`; lease required; isolation; the
-//! proxy credentials kept out of the logs and the database.
+//! check (real listening sockets and a closed port); precedence (credential
+//! over workflow over none); `proxy_unavailable`; lease required;
+//! isolation; the proxy credentials kept out of the logs and the database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 

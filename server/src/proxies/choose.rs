@@ -91,16 +91,15 @@ mod tests {
 
     #[test]
     fn prefix_then_id_without_a_database() {
-        let (a, b, c) = (
-            member("b", "198.51.100.20", None),
-            member("a", "198.51.100.30", None),
-            member("c", "203.0.113.1", None),
-        );
-        let all = [&a, &b, &c];
+        let b20 = member("b", "198.51.100.20", None);
+        let a30 = member("a", "198.51.100.30", None);
+        let c = member("c", "203.0.113.1", None);
+        let all = [&b20, &a30, &c];
         let target = Some("198.51.100.7".parse().unwrap());
-        // .7 shares 27 bits with .20 (0b0001_0100 vs 0b0000_0111) and with .30.
+        // .7 shares 27 bits with .20 (0b0001_0100 vs 0b0000_0111) and with
+        // .30 (0b0001_1110): a tie, to the smaller id.
         assert_eq!(nearest(&all, target, None).unwrap().id, "a");
-        assert_eq!(nearest(&[&c, &a], target, None).unwrap().id, "a");
+        assert_eq!(nearest(&[&c, &b20], target, None).unwrap().id, "b");
         assert_eq!(nearest(&[&c], target, None).unwrap().id, "c");
         assert_eq!(nearest(&all, None, None).unwrap().id, "a");
         assert!(nearest(&[], target, None).is_none());
