@@ -783,3 +783,110 @@ on_both!(
         }
     }
 );
+
+/// A second vault process on `s`'s database and config: `(process, base URL)`.
+fn replica(s: &Server) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = s
+        .command(&["serve"])
+        .env("SEALVAULT_LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("replica exited before listening")
+            .unwrap();
+        if let Some(pos) = line.find("listening on ") {
+            break line[pos + 13..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    // Keep draining its logs so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{addr}"))
+}
+
+on_both!(replicas_share_health_and_choices, |db| async move {
+    let up = [upstream(), upstream(), upstream(), upstream()];
+    let toml = pool_toml("", &geo_pool(&up));
+    let Some(mut a) = start(db, &toml).await else {
+        return;
+    };
+    let (mut child, base_b) = replica(&a);
+    let base_a = a.base.clone();
+    let o = owner(&a).await;
+    put_cred(
+        &a,
+        &o,
+        "acme",
+        1,
+        json!({"enabled": true, "target_ip": "192.0.2.7"}),
+    )
+    .await;
+    // Twenty holders on two replicas resolve at once: one choice, stored once.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 {
+            base_a.clone()
+        } else {
+            base_b.clone()
+        };
+        let held = lease(&a, &o.1, "acme", "use").await;
+        let (client, token) = (a.client.clone(), o.1.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer: Value = client
+                .post(format!("{base}/v1/credentials/acme/proxy"))
+                .bearer_auth(token)
+                .header("x-lease-token", held.1)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["proxy"]["id"].as_str().unwrap().to_owned()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "b-newyork");
+    }
+    // An admin mark made through replica B moves the choice on replica A.
+    let (status, _) = a
+        .client
+        .post(format!("{base_b}/v1/admin/proxies/b-newyork/health"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"healthy": false}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(member_of(&a, &o.1, "acme").await, "a-paris");
+    let _ = child.kill();
+    let _ = child.wait();
+    // A member dropped from the pool is no longer handed out: the
+    // credential is re-chosen (the stored id alone does not hold it).
+    let without_paris: Vec<_> = geo_pool(&up)
+        .into_iter()
+        .filter(|m| m.0 != "a-paris")
+        .collect();
+    let file = std::env::temp_dir().join(format!("sealvault-proxy-{}.toml", rand::random::<u64>()));
+    std::fs::write(&file, pool_toml("", &without_paris)).unwrap();
+    for (k, v) in a.extra_env.iter_mut() {
+        if k == "SEALVAULT_CONFIG" {
+            *v = file.to_string_lossy().to_string();
+        }
+    }
+    a.kill();
+    a.spawn();
+    // b-newyork's admin mark still holds; of the rest, 203.0.113.20 and
+    // 100.64.0.1 share 4 and 0 bits with 192.0.2.7.
+    assert_eq!(member_of(&a, &o.1, "acme").await, "d-tokyo");
+});
