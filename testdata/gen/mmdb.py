@@ -11,6 +11,9 @@ Run from the repository root:
 
     python3 -m venv /tmp/mmdb && /tmp/mmdb/bin/pip install -r testdata/gen/requirements-mmdb.txt
     /tmp/mmdb/bin/python testdata/gen/mmdb.py
+
+The metadata's build_epoch is the time of the run (mmdb-writer takes no
+override), so two runs differ in those bytes only; nothing reads it.
 """
 
 from pathlib import Path

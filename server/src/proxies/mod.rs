@@ -51,7 +51,7 @@ pub struct Member {
     pub ip: IpAddr,
     /// Where the exit IP is: configured, else looked up in the database.
     pub location: Option<GeoPoint>,
-    /// `host`, `port` of the URL (the TCP check's target).
+    /// Host of the URL (the TCP check's target).
     pub host: String,
     /// Port of the URL (explicit, or the scheme's default).
     pub port: u16,
