@@ -159,485 +159,487 @@ fn canary_config() -> String {
 both_dbs!(
     canary_through_every_route,
     config = canary_config(),
-    |s: Server| async move {
-        let p = Probe::new(&s);
-        let canary_pw = format!("CANARY-pw-{:016x}", rand::random::<u64>());
-        let canary_seed = "KNSWC3DWMF2WY5DDMFXGC4TZGEZDGNBV";
-        let canary_bearer = format!("CANARY-bearer-{:016x}", rand::random::<u64>());
-        let admin = Some(ADMIN_TOKEN);
-        let post = Method::POST;
+    canary_run
+);
 
-        for route in ["/healthz", "/metrics", "/openapi.json", "/v1/meta"] {
-            assert_eq!(
-                p.call(Method::GET, route, route, None, &[], None).await.0,
-                StatusCode::OK
-            );
-        }
-        // Users and tokens.
-        let (_, user) = p
-            .call(
-                post.clone(),
-                "/v1/users",
-                "/v1/users",
-                admin,
-                &[],
-                Some(json!({"name": "canary"})),
-            )
-            .await;
-        let user = user["id"].as_str().unwrap().to_owned();
-        let tokens_t = "/v1/users/{user_id}/tokens";
-        let tokens = format!("/v1/users/{user}/tokens");
-        let mint = json!({"name": "t", "scopes": ALL_SCOPES, "items": null, "ttl_secs": null});
-        let (_, t) = p
-            .call(
-                post.clone(),
-                tokens_t,
-                &tokens,
-                admin,
-                &[],
-                Some(mint.clone()),
-            )
-            .await;
-        let token = t["token"].as_str().unwrap().to_owned();
-        let (_, t2) = p
-            .call(post.clone(), tokens_t, &tokens, admin, &[], Some(mint))
-            .await;
-        let token2 = t2["token"].as_str().unwrap().to_owned();
+async fn canary_run(s: Server) {
+    let p = Probe::new(&s);
+    let canary_pw = format!("CANARY-pw-{:016x}", rand::random::<u64>());
+    let canary_seed = "KNSWC3DWMF2WY5DDMFXGC4TZGEZDGNBV";
+    let canary_bearer = format!("CANARY-bearer-{:016x}", rand::random::<u64>());
+    let admin = Some(ADMIN_TOKEN);
+    let post = Method::POST;
+
+    for route in ["/healthz", "/metrics", "/openapi.json", "/v1/meta"] {
         assert_eq!(
-            p.call(Method::GET, tokens_t, &tokens, admin, &[], None)
-                .await
-                .0,
+            p.call(Method::GET, route, route, None, &[], None).await.0,
             StatusCode::OK
         );
-        let revoke = format!("{tokens}/{}", t2["id"].as_str().unwrap());
-        let (status, _) = p
-            .call(
-                Method::DELETE,
-                "/v1/users/{user_id}/tokens/{token_id}",
-                &revoke,
-                admin,
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        let tk = Some(token.as_str());
-        assert_eq!(
-            p.call(Method::GET, "/v1/me", "/v1/me", tk, &[], None)
-                .await
-                .0,
-            StatusCode::OK
-        );
-        // Keys and the canary credential with its TOTP seed.
-        let (_, key) = p
-            .call(post.clone(), "/v1/keys", "/v1/keys", tk, &[], None)
-            .await;
-        let dk = sealvault::DataKey::from_api(
-            key["key_id"].as_str().unwrap(),
-            key["key"].as_str().unwrap(),
+    }
+    // Users and tokens.
+    let (_, user) = p
+        .call(
+            post.clone(),
+            "/v1/users",
+            "/v1/users",
+            admin,
+            &[],
+            Some(json!({"name": "canary"})),
         )
-        .unwrap();
+        .await;
+    let user = user["id"].as_str().unwrap().to_owned();
+    let tokens_t = "/v1/users/{user_id}/tokens";
+    let tokens = format!("/v1/users/{user}/tokens");
+    let mint = json!({"name": "t", "scopes": ALL_SCOPES, "items": null, "ttl_secs": null});
+    let (_, t) = p
+        .call(
+            post.clone(),
+            tokens_t,
+            &tokens,
+            admin,
+            &[],
+            Some(mint.clone()),
+        )
+        .await;
+    let token = t["token"].as_str().unwrap().to_owned();
+    let (_, t2) = p
+        .call(post.clone(), tokens_t, &tokens, admin, &[], Some(mint))
+        .await;
+    let token2 = t2["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        p.call(Method::GET, tokens_t, &tokens, admin, &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let revoke = format!("{tokens}/{}", t2["id"].as_str().unwrap());
+    let (status, _) = p
+        .call(
+            Method::DELETE,
+            "/v1/users/{user_id}/tokens/{token_id}",
+            &revoke,
+            admin,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let tk = Some(token.as_str());
+    assert_eq!(
+        p.call(Method::GET, "/v1/me", "/v1/me", tk, &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // Keys and the canary credential with its TOTP seed.
+    let (_, key) = p
+        .call(post.clone(), "/v1/keys", "/v1/keys", tk, &[], None)
+        .await;
+    let dk = sealvault::DataKey::from_api(
+        key["key_id"].as_str().unwrap(),
+        key["key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let (status, _) = p
+        .call(
+            Method::GET,
+            "/v1/keys/current",
+            "/v1/keys/current",
+            tk,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut cfg = config("acme");
+    cfg["proxy"] = json!({"enabled": true, "target_ip": "198.51.100.7"});
+    let uri = format!("otpauth://totp/ACME:a?secret={canary_seed}&issuer=ACME");
+    let body = put_body(
+        &seal_cred(&dk, &user, "acme", 1, &cfg, &canary_pw),
+        Some(&seal_totp(&dk, &user, "acme", 1, &uri)),
+        &cfg,
+        0,
+    );
+    let cred_t = "/v1/credentials/{id}";
+    let (status, e) = p
+        .call(
+            Method::PUT,
+            cred_t,
+            "/v1/credentials/acme",
+            tk,
+            &[],
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let (status, _) = p
+        .call(
+            Method::GET,
+            "/v1/credentials",
+            "/v1/credentials",
+            tk,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        p.call(Method::GET, cred_t, "/v1/credentials/acme", tk, &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // A lease through its whole life.
+    let (status, grant) = p
+        .call(
+            post.clone(),
+            "/v1/credentials/{id}/sessions",
+            "/v1/credentials/acme/sessions",
+            tk,
+            &[],
+            Some(json!({"purpose": "login", "ttl_secs": 60})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{grant}");
+    let lt = grant["lease_token"].as_str().unwrap().to_owned();
+    let sid = grant["session_id"].as_str().unwrap().to_owned();
+    let lease = [("x-lease-token", lt.as_str())];
+    let (status, acc) = p
+        .call(
+            post.clone(),
+            "/v1/credentials/{id}/access",
+            "/v1/credentials/acme/access",
+            tk,
+            &lease,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, code) = p
+        .call(
+            post.clone(),
+            "/v1/credentials/{id}/totp",
+            "/v1/credentials/acme/totp",
+            tk,
+            &lease,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{code}");
+    let workflow = json!({"workflow_proxy": {"url": format!("http://w:{WORKFLOW_CANARY}@wf.example:8080"), "ip": null}});
+    let (status, proxy) = p
+        .call(
+            post.clone(),
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy",
+            tk,
+            &lease,
+            Some(workflow),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{proxy}");
+    assert_eq!(proxy["source"], "credential", "{proxy}");
+    assert!(
+        proxy["proxy"]["url"]
+            .as_str()
+            .unwrap()
+            .contains(PROXY_CANARY)
+    );
+    let health_t = "/v1/admin/proxies/{id}/health";
+    for healthy in [false, true] {
         let (status, _) = p
             .call(
-                Method::GET,
-                "/v1/keys/current",
-                "/v1/keys/current",
-                tk,
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let mut cfg = config("acme");
-        cfg["proxy"] = json!({"enabled": true, "target_ip": "198.51.100.7"});
-        let uri = format!("otpauth://totp/ACME:a?secret={canary_seed}&issuer=ACME");
-        let body = put_body(
-            &seal_cred(&dk, &user, "acme", 1, &cfg, &canary_pw),
-            Some(&seal_totp(&dk, &user, "acme", 1, &uri)),
-            &cfg,
-            0,
-        );
-        let cred_t = "/v1/credentials/{id}";
-        let (status, e) = p
-            .call(
-                Method::PUT,
-                cred_t,
-                "/v1/credentials/acme",
-                tk,
-                &[],
-                Some(body),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{e}");
-        let (status, _) = p
-            .call(
-                Method::GET,
-                "/v1/credentials",
-                "/v1/credentials",
-                tk,
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            p.call(Method::GET, cred_t, "/v1/credentials/acme", tk, &[], None)
-                .await
-                .0,
-            StatusCode::OK
-        );
-        // A lease through its whole life.
-        let (status, grant) = p
-            .call(
                 post.clone(),
-                "/v1/credentials/{id}/sessions",
-                "/v1/credentials/acme/sessions",
-                tk,
-                &[],
-                Some(json!({"purpose": "login", "ttl_secs": 60})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{grant}");
-        let lt = grant["lease_token"].as_str().unwrap().to_owned();
-        let sid = grant["session_id"].as_str().unwrap().to_owned();
-        let lease = [("x-lease-token", lt.as_str())];
-        let (status, acc) = p
-            .call(
-                post.clone(),
-                "/v1/credentials/{id}/access",
-                "/v1/credentials/acme/access",
-                tk,
-                &lease,
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let (status, code) = p
-            .call(
-                post.clone(),
-                "/v1/credentials/{id}/totp",
-                "/v1/credentials/acme/totp",
-                tk,
-                &lease,
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{code}");
-        let workflow = json!({"workflow_proxy": {"url": format!("http://w:{WORKFLOW_CANARY}@wf.example:8080"), "ip": null}});
-        let (status, proxy) = p
-            .call(
-                post.clone(),
-                "/v1/credentials/{id}/proxy",
-                "/v1/credentials/acme/proxy",
-                tk,
-                &lease,
-                Some(workflow),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{proxy}");
-        assert_eq!(proxy["source"], "credential", "{proxy}");
-        assert!(
-            proxy["proxy"]["url"]
-                .as_str()
-                .unwrap()
-                .contains(PROXY_CANARY)
-        );
-        let health_t = "/v1/admin/proxies/{id}/health";
-        for healthy in [false, true] {
-            let (status, _) = p
-                .call(
-                    post.clone(),
-                    health_t,
-                    "/v1/admin/proxies/canary-1/health",
-                    admin,
-                    &[],
-                    Some(json!({"healthy": healthy})),
-                )
-                .await;
-            assert_eq!(status, StatusCode::NO_CONTENT);
-        }
-        for template_path in [
-            "/v1/admin/proxies/canary-1/health",
-            "/v1/admin/proxies/nope/health",
-        ] {
-            let (status, _) = p
-                .call(
-                    post.clone(),
-                    health_t,
-                    template_path,
-                    tk,
-                    &[],
-                    Some(json!({"healthy": false})),
-                )
-                .await;
-            assert!(status.is_client_error(), "{template_path}: {status}");
-        }
-        for (template, tail) in [
-            ("/v1/sessions/{sid}/heartbeat", "heartbeat"),
-            ("/v1/sessions/{sid}/login-complete", "login-complete"),
-        ] {
-            let path = format!("/v1/sessions/{sid}/{tail}");
-            assert_eq!(
-                p.call(post.clone(), template, &path, tk, &lease, None)
-                    .await
-                    .0,
-                StatusCode::OK
-            );
-        }
-        let (status, _) = p
-            .call(
-                Method::DELETE,
-                "/v1/sessions/{sid}",
-                &format!("/v1/sessions/{sid}"),
-                tk,
-                &lease,
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        // Rotation, audit, delete.
-        let (status, _) = p
-            .call(
-                post.clone(),
-                "/v1/keys/rotate",
-                "/v1/keys/rotate",
-                tk,
-                &[],
-                Some(json!({"expected_key_id": dk.key_id()})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let (_, key2) = p
-            .call(
-                Method::GET,
-                "/v1/keys/current",
-                "/v1/keys/current",
-                tk,
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(
-            p.call(Method::GET, "/v1/audit", "/v1/audit", tk, &[], None)
-                .await
-                .0,
-            StatusCode::OK
-        );
-        assert_eq!(
-            p.call(Method::GET, "/v1/audit", "/v1/audit", admin, &[], None)
-                .await
-                .0,
-            StatusCode::OK
-        );
-
-        // Failures with the canaries in the request: none may be echoed.
-        let bad_json = format!("{{\"envelope\": \"{canary_pw}\", \"config\": ");
-        let big = json!({"name": canary_pw, "pad": "x".repeat(70 * 1024)}).to_string();
-        for (method, template, path) in [
-            (Method::PUT, cred_t, "/v1/credentials/acme"),
-            (post.clone(), "/v1/users", "/v1/users"),
-            (post.clone(), tokens_t, tokens.as_str()),
-            (post.clone(), "/v1/keys/rotate", "/v1/keys/rotate"),
-            (
-                post.clone(),
-                "/v1/credentials/{id}/sessions",
-                "/v1/credentials/acme/sessions",
-            ),
-            (
-                post.clone(),
-                "/v1/credentials/{id}/totp",
-                "/v1/credentials/acme/totp",
-            ),
-            (
-                post.clone(),
-                "/v1/credentials/{id}/proxy",
-                "/v1/credentials/acme/proxy",
-            ),
-            (
-                post.clone(),
-                "/v1/admin/proxies/{id}/health",
+                health_t,
                 "/v1/admin/proxies/canary-1/health",
-            ),
-        ] {
-            let who = if template.starts_with("/v1/users") || template.starts_with("/v1/admin") {
-                admin
-            } else {
-                tk
-            };
-            let (status, _) = p
-                .raw(
-                    method.clone(),
-                    template,
-                    path,
-                    who,
-                    &lease,
-                    Some(bad_json.clone()),
-                )
-                .await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
-            let (status, _) = p
-                .raw(method, template, path, who, &lease, Some(big.clone()))
-                .await;
-            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
-        }
-        let wrong_type =
-            json!({"envelope": b64(canary_pw.as_bytes()), "config": cfg, "expected_version": 1});
-        let (status, _) = p
-            .call(
-                Method::PUT,
-                cred_t,
-                "/v1/credentials/acme",
-                tk,
+                admin,
                 &[],
-                Some(wrong_type),
-            )
-            .await;
-        assert_eq!(status.as_u16(), 422);
-        let wrong_field = json!({"envelope": 7, "config": cfg, "expected_version": canary_pw});
-        let (status, _) = p
-            .call(
-                Method::PUT,
-                cred_t,
-                "/v1/credentials/acme",
-                tk,
-                &[],
-                Some(wrong_field),
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        for bearer in [canary_bearer.as_str(), token2.as_str()] {
-            let (status, _) = p
-                .call(Method::GET, "/v1/me", "/v1/me", Some(bearer), &[], None)
-                .await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED);
-        }
-        let fake_lease = [("x-lease-token", canary_bearer.as_str())];
-        for (template, path) in [
-            (
-                "/v1/credentials/{id}/access",
-                "/v1/credentials/acme/access".to_owned(),
-            ),
-            (
-                "/v1/credentials/{id}/totp",
-                "/v1/credentials/acme/totp".to_owned(),
-            ),
-            (
-                "/v1/sessions/{sid}/heartbeat",
-                format!("/v1/sessions/{sid}/heartbeat"),
-            ),
-            (
-                "/v1/credentials/{id}/proxy",
-                "/v1/credentials/acme/proxy".to_owned(),
-            ),
-        ] {
-            let (status, _) = p
-                .call(post.clone(), template, &path, tk, &fake_lease, None)
-                .await;
-            assert!(status.is_client_error(), "{path}: {status}");
-        }
-        let (status, _) = p
-            .call(
-                Method::DELETE,
-                cred_t,
-                &format!("/v1/credentials/acme?expected_version={canary_pw}"),
-                tk,
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (status, _) = p
-            .call(
-                Method::DELETE,
-                cred_t,
-                "/v1/credentials/acme?expected_version=1",
-                tk,
-                &[],
-                None,
+                Some(json!({"healthy": healthy})),
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-
-        // Every declared route was exercised.
-        let seen = p.seen.lock().unwrap().clone();
-        let missing: Vec<_> = declared_routes().difference(&seen).cloned().collect();
-        assert!(declared_routes().len() >= 25, "{:?}", declared_routes());
-        assert!(missing.is_empty(), "routes not exercised: {missing:?}");
-
-        // The canaries, the tokens and every key handed out.
-        let dk2 = sealvault::DataKey::from_api(
-            key2["key_id"].as_str().unwrap(),
-            key2["key"].as_str().unwrap(),
-        )
-        .unwrap();
-        let mut needles: Vec<Vec<u8>> = [
-            canary_pw.as_str(),
-            canary_seed,
-            canary_bearer.as_str(),
-            ADMIN_TOKEN,
-            token.as_str(),
-            token2.as_str(),
-            lt.as_str(),
-            acc["envelope_key"].as_str().unwrap(),
-            grant["state_key"].as_str().unwrap(),
-            key["key"].as_str().unwrap(),
-            key2["key"].as_str().unwrap(),
-            PROXY_CANARY,
-            WORKFLOW_CANARY,
-        ]
-        .iter()
-        .map(|n| n.as_bytes().to_vec())
-        .collect();
-        needles.push(dk.expose_secret().to_vec());
-        needles.push(dk2.expose_secret().to_vec());
-        let logs = s.logs();
-        // The harness runs the server with `trace`; the request spans log at debug.
-        assert!(
-            logs.contains("DEBUG"),
-            "the server logs at debug level or finer"
+    }
+    for template_path in [
+        "/v1/admin/proxies/canary-1/health",
+        "/v1/admin/proxies/nope/health",
+    ] {
+        let (status, _) = p
+            .call(
+                post.clone(),
+                health_t,
+                template_path,
+                tk,
+                &[],
+                Some(json!({"healthy": false})),
+            )
+            .await;
+        assert!(status.is_client_error(), "{template_path}: {status}");
+    }
+    for (template, tail) in [
+        ("/v1/sessions/{sid}/heartbeat", "heartbeat"),
+        ("/v1/sessions/{sid}/login-complete", "login-complete"),
+    ] {
+        let path = format!("/v1/sessions/{sid}/{tail}");
+        assert_eq!(
+            p.call(post.clone(), template, &path, tk, &lease, None)
+                .await
+                .0,
+            StatusCode::OK
         );
-        for needle in &needles {
+    }
+    let (status, _) = p
+        .call(
+            Method::DELETE,
+            "/v1/sessions/{sid}",
+            &format!("/v1/sessions/{sid}"),
+            tk,
+            &lease,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Rotation, audit, delete.
+    let (status, _) = p
+        .call(
+            post.clone(),
+            "/v1/keys/rotate",
+            "/v1/keys/rotate",
+            tk,
+            &[],
+            Some(json!({"expected_key_id": dk.key_id()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, key2) = p
+        .call(
+            Method::GET,
+            "/v1/keys/current",
+            "/v1/keys/current",
+            tk,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        p.call(Method::GET, "/v1/audit", "/v1/audit", tk, &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        p.call(Method::GET, "/v1/audit", "/v1/audit", admin, &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // Failures with the canaries in the request: none may be echoed.
+    let bad_json = format!("{{\"envelope\": \"{canary_pw}\", \"config\": ");
+    let big = json!({"name": canary_pw, "pad": "x".repeat(70 * 1024)}).to_string();
+    for (method, template, path) in [
+        (Method::PUT, cred_t, "/v1/credentials/acme"),
+        (post.clone(), "/v1/users", "/v1/users"),
+        (post.clone(), tokens_t, tokens.as_str()),
+        (post.clone(), "/v1/keys/rotate", "/v1/keys/rotate"),
+        (
+            post.clone(),
+            "/v1/credentials/{id}/sessions",
+            "/v1/credentials/acme/sessions",
+        ),
+        (
+            post.clone(),
+            "/v1/credentials/{id}/totp",
+            "/v1/credentials/acme/totp",
+        ),
+        (
+            post.clone(),
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy",
+        ),
+        (
+            post.clone(),
+            "/v1/admin/proxies/{id}/health",
+            "/v1/admin/proxies/canary-1/health",
+        ),
+    ] {
+        let who = if template.starts_with("/v1/users") || template.starts_with("/v1/admin") {
+            admin
+        } else {
+            tk
+        };
+        let (status, _) = p
+            .raw(
+                method.clone(),
+                template,
+                path,
+                who,
+                &lease,
+                Some(bad_json.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        let (status, _) = p
+            .raw(method, template, path, who, &lease, Some(big.clone()))
+            .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    let wrong_type =
+        json!({"envelope": b64(canary_pw.as_bytes()), "config": cfg, "expected_version": 1});
+    let (status, _) = p
+        .call(
+            Method::PUT,
+            cred_t,
+            "/v1/credentials/acme",
+            tk,
+            &[],
+            Some(wrong_type),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 422);
+    let wrong_field = json!({"envelope": 7, "config": cfg, "expected_version": canary_pw});
+    let (status, _) = p
+        .call(
+            Method::PUT,
+            cred_t,
+            "/v1/credentials/acme",
+            tk,
+            &[],
+            Some(wrong_field),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for bearer in [canary_bearer.as_str(), token2.as_str()] {
+        let (status, _) = p
+            .call(Method::GET, "/v1/me", "/v1/me", Some(bearer), &[], None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let fake_lease = [("x-lease-token", canary_bearer.as_str())];
+    for (template, path) in [
+        (
+            "/v1/credentials/{id}/access",
+            "/v1/credentials/acme/access".to_owned(),
+        ),
+        (
+            "/v1/credentials/{id}/totp",
+            "/v1/credentials/acme/totp".to_owned(),
+        ),
+        (
+            "/v1/sessions/{sid}/heartbeat",
+            format!("/v1/sessions/{sid}/heartbeat"),
+        ),
+        (
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy".to_owned(),
+        ),
+    ] {
+        let (status, _) = p
+            .call(post.clone(), template, &path, tk, &fake_lease, None)
+            .await;
+        assert!(status.is_client_error(), "{path}: {status}");
+    }
+    let (status, _) = p
+        .call(
+            Method::DELETE,
+            cred_t,
+            &format!("/v1/credentials/acme?expected_version={canary_pw}"),
+            tk,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = p
+        .call(
+            Method::DELETE,
+            cred_t,
+            "/v1/credentials/acme?expected_version=1",
+            tk,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Every declared route was exercised.
+    let seen = p.seen.lock().unwrap().clone();
+    let missing: Vec<_> = declared_routes().difference(&seen).cloned().collect();
+    assert!(declared_routes().len() >= 25, "{:?}", declared_routes());
+    assert!(missing.is_empty(), "routes not exercised: {missing:?}");
+
+    // The canaries, the tokens and every key handed out.
+    let dk2 = sealvault::DataKey::from_api(
+        key2["key_id"].as_str().unwrap(),
+        key2["key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut needles: Vec<Vec<u8>> = [
+        canary_pw.as_str(),
+        canary_seed,
+        canary_bearer.as_str(),
+        ADMIN_TOKEN,
+        token.as_str(),
+        token2.as_str(),
+        lt.as_str(),
+        acc["envelope_key"].as_str().unwrap(),
+        grant["state_key"].as_str().unwrap(),
+        key["key"].as_str().unwrap(),
+        key2["key"].as_str().unwrap(),
+        PROXY_CANARY,
+        WORKFLOW_CANARY,
+    ]
+    .iter()
+    .map(|n| n.as_bytes().to_vec())
+    .collect();
+    needles.push(dk.expose_secret().to_vec());
+    needles.push(dk2.expose_secret().to_vec());
+    let logs = s.logs();
+    // The harness runs the server with `trace`; the request spans log at debug.
+    assert!(
+        logs.contains("DEBUG"),
+        "the server logs at debug level or finer"
+    );
+    for needle in &needles {
+        assert!(
+            !contains(logs.as_bytes(), needle),
+            "a secret reached the logs"
+        );
+        for body in p.errors.lock().unwrap().iter() {
             assert!(
-                !contains(logs.as_bytes(), needle),
-                "a secret reached the logs"
+                !contains(body.as_bytes(), needle),
+                "a secret in an error body: {body}"
             );
-            for body in p.errors.lock().unwrap().iter() {
-                assert!(
-                    !contains(body.as_bytes(), needle),
-                    "a secret in an error body: {body}"
-                );
-            }
         }
-        match s.db {
-            Db::Sqlite => {
-                let files = s.db_files();
-                assert!(files.iter().any(|f| f.to_string_lossy().ends_with(".db")));
-                for file in files {
-                    let bytes = std::fs::read(&file).unwrap();
-                    for needle in &needles {
-                        assert!(
-                            !contains(&bytes, needle),
-                            "a secret reached {}",
-                            file.display()
-                        );
-                    }
+    }
+    match s.db {
+        Db::Sqlite => {
+            let files = s.db_files();
+            assert!(files.iter().any(|f| f.to_string_lossy().ends_with(".db")));
+            for file in files {
+                let bytes = std::fs::read(&file).unwrap();
+                for needle in &needles {
+                    assert!(
+                        !contains(&bytes, needle),
+                        "a secret reached {}",
+                        file.display()
+                    );
                 }
             }
-            Db::Postgres => {
-                let dump = pg_dump(&s.database_url).await;
-                assert!(dump.contains("credential.put"));
-                for needle in &needles {
-                    for form in [needle.clone(), hex::encode(needle).into_bytes()] {
-                        assert!(
-                            !contains(dump.as_bytes(), &form),
-                            "a secret reached the database"
-                        );
-                    }
+        }
+        Db::Postgres => {
+            let dump = pg_dump(&s.database_url).await;
+            assert!(dump.contains("credential.put"));
+            for needle in &needles {
+                for form in [needle.clone(), hex::encode(needle).into_bytes()] {
+                    assert!(
+                        !contains(dump.as_bytes(), &form),
+                        "a secret reached the database"
+                    );
                 }
             }
         }
     }
-);
+}
 
 /// A user with a credential `acme` (a TOTP seed, one lease at a time) in a
 /// login lease: `(token, session id, lease token)`.
