@@ -7,7 +7,7 @@ export type SealVaultErrorCode =
   | "stale_fencing_token" | "payload_too_large" | "malformed_envelope"
   | "unsupported_version" | "wrong_key" | "commitment_mismatch" | "integrity"
   | "context_mismatch" | "invalid_totp" | "login_in_progress" | "rate_limited"
-  | "internal" | "master_key_unavailable"
+  | "internal" | "master_key_unavailable" | "proxy_unavailable"
   /** The vault client: the request did not complete / the answer had an unexpected shape. */
   | "transport" | "protocol";
 

@@ -38,6 +38,7 @@ TABLE = [
     (429, "rate_limited", "RateLimitedError"),
     (500, "internal", "ApiError"),
     (503, "master_key_unavailable", "UnavailableError"),
+    (503, "proxy_unavailable", "UnavailableError"),
 ]
 
 

@@ -43,7 +43,7 @@ fn every_code_has_the_status_of_the_design_table() {
         (423, &["login_in_progress"]),
         (429, &["rate_limited"]),
         (500, &["internal"]),
-        (503, &["master_key_unavailable"]),
+        (503, &["master_key_unavailable", "proxy_unavailable"]),
     ];
     let mut seen = 0;
     for (status, codes) in table {

@@ -103,6 +103,14 @@ impl ApiError {
         )
     }
 
+    /// `proxy_unavailable`: the credential uses the pool and no member is healthy.
+    pub fn proxy_unavailable() -> Self {
+        Self::new(
+            ErrorCode::ProxyUnavailable,
+            "the credential uses a proxy and no pool member is healthy",
+        )
+    }
+
     /// `rate_limited`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {

@@ -11,7 +11,8 @@
 //! PostgreSQL behind one trait), [`keys`] (master-key providers and the
 //! keyring), [`auth`] (tokens), [`users`], [`datakeys`], [`credentials`]
 //! (verified ingest), [`leases`], [`access`], [`session_state`] (sealed
-//! browser state, its expiry and sweeper), [`clock`], [`audit`], [`metrics`],
+//! browser state, its expiry and sweeper), [`clock`], [`proxies`] (the
+//! pool, its health and per-credential resolution), [`audit`], [`metrics`],
 //! [`api`] (the axum router) and [`app`] (start-up and the admin verbs).
 //!
 //! # Security
@@ -33,6 +34,7 @@ pub mod error;
 pub mod keys;
 pub mod leases;
 pub mod metrics;
+pub mod proxies;
 pub mod session_state;
 pub mod storage;
 pub mod users;

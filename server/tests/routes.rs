@@ -2,7 +2,9 @@
 //! through every route of `server/src/api/routes/mod.rs` (the test fails
 //! if a route there is not exercised) never reach the logs at trace level,
 //! the database or an error body; per-route isolation of another user's and
-//! an item-limited token's leases; JSON error bodies on 408 and 413.
+//! an item-limited token's leases; JSON error bodies on 408 and 413. The
+//! canary run has a proxy pool whose member URL carries a canary password,
+//! and passes a workflow proxy with another.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -139,7 +141,28 @@ async fn pg_dump(url: &str) -> String {
     dump
 }
 
-both_dbs!(canary_through_every_route, |s: Server| async move {
+/// A proxy the canary run's pool member points at: a real listening socket
+/// (so its TCP check passes), kept for the life of the test binary.
+static PROXY_UPSTREAM: std::sync::LazyLock<std::net::TcpListener> =
+    std::sync::LazyLock::new(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+const PROXY_CANARY: &str = "CANARY-proxy-pw-5f1e0c9a7b3d";
+const WORKFLOW_CANARY: &str = "CANARY-workflow-pw-8c2d4e6f";
+
+/// A pool of one member whose URL holds [`PROXY_CANARY`].
+fn canary_config() -> String {
+    let port = PROXY_UPSTREAM.local_addr().unwrap().port();
+    format!(
+        "[[proxies]]\nid = \"canary-1\"\nurl = \"http://agent:{PROXY_CANARY}@127.0.0.1:{port}\"\nip = \"198.51.100.10\"\n"
+    )
+}
+
+both_dbs!(
+    canary_through_every_route,
+    config = canary_config(),
+    canary_run
+);
+
+async fn canary_run(s: Server) {
     let p = Probe::new(&s);
     let canary_pw = format!("CANARY-pw-{:016x}", rand::random::<u64>());
     let canary_seed = "KNSWC3DWMF2WY5DDMFXGC4TZGEZDGNBV";
@@ -228,7 +251,8 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let cfg = config("acme");
+    let mut cfg = config("acme");
+    cfg["proxy"] = json!({"enabled": true, "target_ip": "198.51.100.7"});
     let uri = format!("otpauth://totp/ACME:a?secret={canary_seed}&issuer=ACME");
     let body = put_body(
         &seal_cred(&dk, &user, "acme", 1, &cfg, &canary_pw),
@@ -354,6 +378,55 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
         .call(Method::DELETE, state_t, state_p, tk, &lease, None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let workflow = json!({"workflow_proxy": {"url": format!("http://w:{WORKFLOW_CANARY}@wf.example:8080"), "ip": null}});
+    let (status, proxy) = p
+        .call(
+            post.clone(),
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy",
+            tk,
+            &lease,
+            Some(workflow),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{proxy}");
+    assert_eq!(proxy["source"], "credential", "{proxy}");
+    assert!(
+        proxy["proxy"]["url"]
+            .as_str()
+            .unwrap()
+            .contains(PROXY_CANARY)
+    );
+    let health_t = "/v1/admin/proxies/{id}/health";
+    for healthy in [false, true] {
+        let (status, _) = p
+            .call(
+                post.clone(),
+                health_t,
+                "/v1/admin/proxies/canary-1/health",
+                admin,
+                &[],
+                Some(json!({"healthy": healthy})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    for template_path in [
+        "/v1/admin/proxies/canary-1/health",
+        "/v1/admin/proxies/nope/health",
+    ] {
+        let (status, _) = p
+            .call(
+                post.clone(),
+                health_t,
+                template_path,
+                tk,
+                &[],
+                Some(json!({"healthy": false})),
+            )
+            .await;
+        assert!(status.is_client_error(), "{template_path}: {status}");
+    }
     for (template, tail) in [
         ("/v1/sessions/{sid}/heartbeat", "heartbeat"),
         ("/v1/sessions/{sid}/login-complete", "login-complete"),
@@ -430,8 +503,18 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
             "/v1/credentials/{id}/totp",
             "/v1/credentials/acme/totp",
         ),
+        (
+            post.clone(),
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy",
+        ),
+        (
+            post.clone(),
+            "/v1/admin/proxies/{id}/health",
+            "/v1/admin/proxies/canary-1/health",
+        ),
     ] {
-        let who = if template.starts_with("/v1/users") {
+        let who = if template.starts_with("/v1/users") || template.starts_with("/v1/admin") {
             admin
         } else {
             tk
@@ -497,6 +580,10 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
             "/v1/sessions/{sid}/heartbeat",
             format!("/v1/sessions/{sid}/heartbeat"),
         ),
+        (
+            "/v1/credentials/{id}/proxy",
+            "/v1/credentials/acme/proxy".to_owned(),
+        ),
     ] {
         let (status, _) = p
             .call(post.clone(), template, &path, tk, &fake_lease, None)
@@ -529,7 +616,7 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
     // Every declared route was exercised.
     let seen = p.seen.lock().unwrap().clone();
     let missing: Vec<_> = declared_routes().difference(&seen).cloned().collect();
-    assert!(declared_routes().len() >= 23, "{:?}", declared_routes());
+    assert!(declared_routes().len() >= 25, "{:?}", declared_routes());
     assert!(missing.is_empty(), "routes not exercised: {missing:?}");
 
     // The canaries, the tokens and every key handed out.
@@ -550,6 +637,8 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
         grant["state_key"].as_str().unwrap(),
         key["key"].as_str().unwrap(),
         key2["key"].as_str().unwrap(),
+        PROXY_CANARY,
+        WORKFLOW_CANARY,
     ]
     .iter()
     .map(|n| n.as_bytes().to_vec())
@@ -604,7 +693,7 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
             }
         }
     }
-});
+}
 
 /// A user with a credential `acme` (a TOTP seed, one lease at a time) in a
 /// login lease: `(token, session id, lease token)`.
@@ -678,6 +767,7 @@ both_dbs!(lease_routes_isolated, |s: Server| async move {
         (Method::PUT, state.clone(), Some(state_body)),
         (Method::GET, state.clone(), None),
         (Method::DELETE, state, None),
+        (Method::POST, "/v1/credentials/acme/proxy".to_owned(), None),
     ];
     for (who, token) in [
         ("another user", &b_token),

@@ -28,7 +28,7 @@ Hierarchy::
         ├── ContextMismatchError    context_mismatch
         ├── InvalidTotpError        invalid_totp
         ├── RateLimitedError        rate_limited
-        └── UnavailableError        master_key_unavailable
+        └── UnavailableError        master_key_unavailable, proxy_unavailable
 
 Local errors and API errors: the same codes arise locally (``sv.open`` of a
 tampered envelope, a bad TOTP URI, an invalid context) and from the vault (it
@@ -238,7 +238,7 @@ class RateLimitedError(ApiError):
 
 
 class UnavailableError(ApiError):
-    """503 ``master_key_unavailable``."""
+    """503 ``master_key_unavailable``, ``proxy_unavailable``."""
 
     default_code = "master_key_unavailable"
 
@@ -272,6 +272,7 @@ CODES: dict[str, tuple[int, type[SealVaultError]]] = {
     "rate_limited": (429, RateLimitedError),
     "internal": (500, ApiError),
     "master_key_unavailable": (503, UnavailableError),
+    "proxy_unavailable": (503, UnavailableError),
 }
 
 

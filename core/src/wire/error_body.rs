@@ -64,6 +64,7 @@ error_codes! {
     RateLimited = "rate_limited" => 429,
     Internal = "internal" => 500,
     MasterKeyUnavailable = "master_key_unavailable" => 503,
+    ProxyUnavailable = "proxy_unavailable" => 503,
 }
 
 impl From<&crate::Error> for ErrorCode {

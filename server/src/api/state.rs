@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::config::LimitsConfig;
 use crate::keys::Keyring;
 use crate::metrics::Metrics;
+use crate::proxies::Pool;
 use crate::storage::Store;
 
 /// Cheap to clone: one `Arc`.
@@ -37,6 +38,8 @@ pub struct Inner {
     pub totp_limiter: RateLimiter,
     /// Time for the session-state code paths (injectable for tests).
     pub clock: Arc<dyn Clock>,
+    /// The proxy pool.
+    pub proxies: Arc<Pool>,
 }
 
 impl Deref for AppState {

@@ -1,8 +1,9 @@
 //! A vault inside another program (the quickstart, tests): binds
 //! `config.listen` (port 0 for an ephemeral one), serves plain HTTP and
-//! runs the session-state sweeper in background tasks, and stops when
-//! dropped. Tests hand it a [`ManualClock`](crate::clock::ManualClock)
-//! to move time for session-state expiry.
+//! runs the session-state sweeper and the proxy pool's health checks in
+//! background tasks, and stops when dropped. Tests hand it a
+//! [`ManualClock`](crate::clock::ManualClock) to move time for
+//! session-state expiry.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::proxies::health;
 
 /// A running in-process vault.
 pub struct Embedded {
@@ -21,6 +23,7 @@ pub struct Embedded {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
+    _checker: health::Checker,
 }
 
 impl Embedded {
@@ -37,6 +40,7 @@ impl Embedded {
         clock: Arc<dyn Clock>,
     ) -> Result<Embedded, String> {
         let state = super::state_with_clock(config, dev, clock).await?;
+        let checker = health::Checker::new(health::spawn(state.clone()).await?);
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -63,6 +67,7 @@ impl Embedded {
             stop: Some(stop),
             task: Some(task),
             sweeper,
+            _checker: checker,
         })
     }
 

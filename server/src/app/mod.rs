@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::keys::{Keyring, LocalProvider, MasterKeyProvider, load_vault_key};
 use crate::metrics::Metrics;
 use crate::now;
+use crate::proxies::{Pool, health};
 use crate::storage::{self, Store};
 
 pub use embed::Embedded;
@@ -122,6 +123,7 @@ pub async fn state_with_clock(
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, String> {
     let keyring = Arc::new(keyring(config, dev)?);
+    let proxies = Arc::new(Pool::from_config(config)?);
     let store = open_store(config).await?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
     let audit_key = load_vault_key(tx.as_mut(), &keyring, "audit", now())
@@ -144,6 +146,7 @@ pub async fn state_with_clock(
         auth_failures: RateLimiter::new(limits.failed_auth_per_minute),
         access_limiter: RateLimiter::new(limits.access_per_minute),
         totp_limiter: RateLimiter::new(limits.totp_per_minute),
+        proxies,
         limits,
         clock,
     })))
@@ -153,6 +156,7 @@ pub async fn state_with_clock(
 /// then drains in-flight requests.
 pub async fn serve(config: Config, dev: bool) -> Result<(), String> {
     let state = state(&config, dev).await?;
+    let _checker = health::Checker::new(health::spawn(state.clone()).await?);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

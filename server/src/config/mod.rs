@@ -17,6 +17,16 @@
 //!
 //! [session_state]
 //! sweep_interval_secs = 60     # SEALVAULT_STATE_SWEEP_SECS
+//! [proxy]                      # optional; env SEALVAULT_PROXY_MAXMIND_DB, …
+//! maxmind_db = "/var/lib/GeoLite2-City.mmdb"
+//! check_interval_secs = 30
+//! check_timeout_secs = 3
+//!
+//! [[proxies]]                  # the pool (DESIGN §7 "Proxy")
+//! id = "par-1"
+//! url_env = "PROXY_PAR_1_URL"  # or url = "…" or url_file = "…"
+//! ip = "198.51.100.10"
+//! location = { lat = 48.8566, lon = 2.3522 }
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -58,6 +68,12 @@ pub struct Config {
     /// Browser session state.
     #[serde(default)]
     pub session_state: SessionStateConfig,
+    /// Proxy pool settings.
+    #[serde(default)]
+    pub proxy: ProxySettings,
+    /// The proxy pool.
+    #[serde(default)]
+    pub proxies: Vec<ProxyMemberConfig>,
 }
 
 /// `[session_state]`.
@@ -75,6 +91,66 @@ impl Default for SessionStateConfig {
             sweep_interval_secs: 60,
         }
     }
+}
+
+/// `[proxy]`: how pool members are located and checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxySettings {
+    /// A MaxMind-format (GeoIP2/GeoLite2 City) database locating IPs
+    /// (`SEALVAULT_PROXY_MAXMIND_DB`); without one, the nearest member is
+    /// the one with the longest common address prefix.
+    pub maxmind_db: Option<PathBuf>,
+    /// Seconds between TCP checks of every member
+    /// (`SEALVAULT_PROXY_CHECK_INTERVAL_SECS`).
+    pub check_interval_secs: u64,
+    /// Seconds a TCP connect may take before the member counts as down
+    /// (`SEALVAULT_PROXY_CHECK_TIMEOUT_SECS`).
+    pub check_timeout_secs: u64,
+}
+
+impl Default for ProxySettings {
+    fn default() -> Self {
+        Self {
+            maxmind_db: None,
+            check_interval_secs: 30,
+            check_timeout_secs: 3,
+        }
+    }
+}
+
+/// One `[[proxies]]` member. Exactly one of `url`, `url_env`, `url_file`
+/// gives its URL, which may carry proxy credentials and is never logged,
+/// stored or echoed in an error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyMemberConfig {
+    /// Member id (stable: credentials stick to it).
+    pub id: String,
+    /// The URL inline (`scheme://[user:pass@]host:port`).
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// The variable holding the URL.
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// A file holding the URL.
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+    /// The member's exit IP.
+    pub ip: std::net::IpAddr,
+    /// Where the exit IP is, overriding the MaxMind database.
+    #[serde(default)]
+    pub location: Option<GeoPoint>,
+}
+
+/// A place on Earth, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoPoint {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
 }
 
 /// `[tls]`: PEM files.
@@ -229,6 +305,20 @@ impl Config {
         if let Some(filter) = var("SEALVAULT_LOG") {
             self.log = Some(filter);
         }
+        self.apply_proxy_env(&var);
+    }
+
+    fn apply_proxy_env(&mut self, var: &impl Fn(&str) -> Option<String>) {
+        if let Some(path) = var("SEALVAULT_PROXY_MAXMIND_DB") {
+            self.proxy.maxmind_db = Some(path.into());
+        }
+        if let Some(secs) = var("SEALVAULT_PROXY_CHECK_INTERVAL_SECS").and_then(|v| v.parse().ok())
+        {
+            self.proxy.check_interval_secs = secs;
+        }
+        if let Some(secs) = var("SEALVAULT_PROXY_CHECK_TIMEOUT_SECS").and_then(|v| v.parse().ok()) {
+            self.proxy.check_timeout_secs = secs;
+        }
     }
 
     /// The admin token from the config, the environment or its file.
@@ -294,6 +384,25 @@ mod tests {
         assert_eq!(file.session_state.sweep_interval_secs, 9);
         let default: Config = toml::from_str("").unwrap();
         assert_eq!(default.session_state.sweep_interval_secs, 60);
+    }
+
+    #[test]
+    fn proxy_pool_parses_and_env_overrides_its_settings() {
+        let text = "[proxy]\ncheck_interval_secs = 5\n\n[[proxies]]\nid = \"p1\"\n\
+                    url = \"http://u:CANARY@127.0.0.1:3128\"\nip = \"198.51.100.10\"\n\
+                    location = { lat = 48.8, lon = 2.3 }\n";
+        let mut config: Config = toml::from_str(text).unwrap();
+        assert_eq!(config.proxy.check_interval_secs, 5);
+        assert_eq!(config.proxies[0].location.unwrap().lon, 2.3);
+        assert!(!format!("{config:?}").contains("CANARY"));
+        config.apply_env(|name| match name {
+            "SEALVAULT_PROXY_MAXMIND_DB" => Some("/g.mmdb".into()),
+            "SEALVAULT_PROXY_CHECK_TIMEOUT_SECS" => Some("1".into()),
+            _ => None,
+        });
+        assert_eq!(config.proxy.maxmind_db, Some(PathBuf::from("/g.mmdb")));
+        assert_eq!(config.proxy.check_timeout_secs, 1);
+        assert!(toml::from_str::<Config>("[[proxies]]\nid = \"p\"\nip = \"nope\"\n").is_err());
     }
 
     #[test]

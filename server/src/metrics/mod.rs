@@ -1,9 +1,11 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status,
-//! latencies, data-key unwraps, audit writes, leases, session states.
+//! latencies, data-key unwraps, audit writes, leases, session states,
+//! proxy pool health and proxy resolutions.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -39,6 +41,13 @@ pub struct StateLabels {
     pub event: String,
 }
 
+/// Labels of a proxy resolution.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProxySourceLabels {
+    /// `credential`, `workflow`, `none`.
+    pub source: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -58,6 +67,10 @@ pub struct Metrics {
     pub leases: Family<LeaseLabels, Counter>,
     /// Session-state events.
     pub session_states: Family<StateLabels, Counter>,
+    /// Proxy pool members currently healthy (TCP check and admin mark).
+    pub proxies_healthy: Gauge,
+    /// Proxy resolutions by the source that won.
+    pub proxy_resolutions: Family<ProxySourceLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -100,6 +113,18 @@ impl Metrics {
             "Session-state events",
             session_states.clone(),
         );
+        let proxies_healthy = Gauge::default();
+        let proxy_resolutions = Family::<ProxySourceLabels, Counter>::default();
+        registry.register(
+            "proxy_members_healthy",
+            "Proxy pool members currently healthy",
+            proxies_healthy.clone(),
+        );
+        registry.register(
+            "proxy_resolutions",
+            "Proxy resolutions by source",
+            proxy_resolutions.clone(),
+        );
         Self {
             registry,
             requests,
@@ -108,7 +133,18 @@ impl Metrics {
             audit_writes,
             leases,
             session_states,
+            proxies_healthy,
+            proxy_resolutions,
         }
+    }
+
+    /// Counts a proxy resolution.
+    pub fn proxy_resolution(&self, source: &str) {
+        self.proxy_resolutions
+            .get_or_create(&ProxySourceLabels {
+                source: source.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a lease event.

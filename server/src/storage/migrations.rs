@@ -1,6 +1,8 @@
 //! Versioned migrations, embedded from `server/migrations/{sqlite,postgres}/`.
 //! Each file is `NNNN_description.sql`; a new change is a new file, never an
-//! edit of an applied one (sqlx checks their checksums).
+//! edit of an applied one (sqlx checks their checksums). Versions need not
+//! be contiguous: sqlx applies every listed version not yet applied, in
+//! order, so a gap (0003 added on another branch) is filled in later.
 
 use std::borrow::Cow;
 
@@ -23,6 +25,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "session state",
         include_str!("../../migrations/sqlite/0003_session_state.sql"),
     ),
+    (
+        4,
+        "proxies",
+        include_str!("../../migrations/sqlite/0004_proxies.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of every PostgreSQL migration.
@@ -41,6 +48,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "session state",
         include_str!("../../migrations/postgres/0003_session_state.sql"),
+    ),
+    (
+        4,
+        "proxies",
+        include_str!("../../migrations/postgres/0004_proxies.sql"),
     ),
 ];
 

@@ -248,6 +248,29 @@ pub trait Tx: Send {
         limit: i64,
     ) -> StoreResult<Vec<StateTimes>>;
 
+    // proxies
+    /// Records a pool member (id and exit IP) if missing, else updates its IP.
+    async fn upsert_proxy(&mut self, id: &str, ip: &str) -> StoreResult<()>;
+    /// Every recorded pool member, by id.
+    async fn proxies(&mut self) -> StoreResult<Vec<ProxyRow>>;
+    /// Records a TCP check's result.
+    async fn set_proxy_check(&mut self, id: &str, healthy: bool, at: i64) -> StoreResult<()>;
+    /// Records an admin mark.
+    async fn set_proxy_admin(&mut self, id: &str, healthy: bool, at: i64) -> StoreResult<()>;
+    /// The pool member a credential is stuck to.
+    async fn credential_proxy(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<String>>;
+    /// Sticks a credential to a pool member.
+    async fn set_credential_proxy(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        proxy_id: &str,
+    ) -> StoreResult<()>;
+
     // audit
     /// The chain head `(seq, mac)`, row-locked in a write transaction.
     async fn lock_audit_head(&mut self) -> StoreResult<(i64, Vec<u8>)>;

@@ -202,3 +202,28 @@ pub struct StateTimes {
     /// The credential's config JSON.
     pub config: Option<String>,
 }
+
+/// A proxy pool member as replicas share it: never its URL (which may hold
+/// proxy credentials), only its id, exit IP and health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyRow {
+    /// Member id from the config.
+    pub id: String,
+    /// Exit IP.
+    pub ip: String,
+    /// The last TCP check reached it (1 until the first check).
+    pub check_healthy: bool,
+    /// No admin has taken it out of rotation.
+    pub admin_healthy: bool,
+    /// Time of the last TCP check.
+    pub checked_at: Option<i64>,
+    /// Time of the last admin mark.
+    pub marked_at: Option<i64>,
+}
+
+impl ProxyRow {
+    /// Choosable: the TCP check passed and no admin mark holds it out.
+    pub fn healthy(&self) -> bool {
+        self.check_healthy && self.admin_healthy
+    }
+}

@@ -11,8 +11,9 @@ use sqlx::{Pool, Postgres, Row, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    AuditRow, CredentialRow, DataKeyRow, LeaseRow, SessionStateRow, StateCounters, StateTimes,
-    Store, StoreError, StoreResult, TokenRow, Tx, UserRow, VaultKeyRow, WaiterRow, migrations,
+    AuditRow, CredentialRow, DataKeyRow, LeaseRow, ProxyRow, SessionStateRow, StateCounters,
+    StateTimes, Store, StoreError, StoreResult, TokenRow, Tx, UserRow, VaultKeyRow, WaiterRow,
+    migrations,
 };
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`).
@@ -77,6 +78,7 @@ const KEY_COLS: &str = "key_id, user_id, mk_id, wrapped, created_at";
 const CRED_COLS: &str = "user_id, item_id, version, deleted, key_id, envelope, totp_envelope, config, assigned, created_at, updated_at";
 const LEASE_COLS: &str = "id, user_id, item_id, token_id, token_hash, purpose, phase, fencing_token, ttl_secs, created_at, expires_at";
 const STATE_COLS: &str = "user_id, item_id, version, key_id, envelope, fencing_token, created_at, last_used_at, expires_at";
+const PROXY_COLS: &str = "id, ip, check_healthy, admin_healthy, checked_at, marked_at";
 const AUDIT_COLS: &str = "seq, at, action, user_id, token_id, item_id, detail, mac";
 
 macro_rules! sql_store {
@@ -811,6 +813,72 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn upsert_proxy(&mut self, id: &str, ip: &str) -> StoreResult<()> {
+                sqlx::query("INSERT INTO proxies (id, ip) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET ip = $2")
+                    .bind(id)
+                    .bind(ip)
+                    .execute(&mut *self.0)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn proxies(&mut self) -> StoreResult<Vec<ProxyRow>> {
+                let sql = format!("SELECT {PROXY_COLS} FROM proxies ORDER BY id");
+                let rows = sqlx::query(&sql).fetch_all(&mut *self.0).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ProxyRow {
+                            id: r.try_get("id")?,
+                            ip: r.try_get("ip")?,
+                            check_healthy: r.try_get::<i64, _>("check_healthy")? != 0,
+                            admin_healthy: r.try_get::<i64, _>("admin_healthy")? != 0,
+                            checked_at: r.try_get("checked_at")?,
+                            marked_at: r.try_get("marked_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn set_proxy_check(&mut self, id: &str, healthy: bool, at: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE proxies SET check_healthy = $2, checked_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(i64::from(healthy))
+                    .bind(at)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_proxy_admin(&mut self, id: &str, healthy: bool, at: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE proxies SET admin_healthy = $2, marked_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(i64::from(healthy))
+                    .bind(at)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn credential_proxy(&mut self, user_id: &str, item_id: &str) -> StoreResult<Option<String>> {
+                let row = sqlx::query("SELECT proxy_id FROM credentials WHERE user_id = $1 AND item_id = $2")
+                    .bind(user_id)
+                    .bind(item_id)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                Ok(row.map(|r| r.try_get::<Option<String>, _>("proxy_id")).transpose()?.flatten())
+            }
+
+            async fn set_credential_proxy(&mut self, user_id: &str, item_id: &str, proxy_id: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE credentials SET proxy_id = $3 WHERE user_id = $1 AND item_id = $2")
+                    .bind(user_id)
+                    .bind(item_id)
+                    .bind(proxy_id)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn lock_audit_head(&mut self) -> StoreResult<(i64, Vec<u8>)> {

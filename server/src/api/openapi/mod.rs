@@ -6,7 +6,7 @@ pub(crate) mod schemas;
 
 use utoipa::OpenApi;
 
-use super::routes::{audit, credentials, keys, session_state, sessions, system, users};
+use super::routes::{audit, credentials, keys, proxies, session_state, sessions, system, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,8 @@ use super::routes::{audit, credentials, keys, session_state, sessions, system, u
         session_state::put,
         session_state::get,
         session_state::delete,
+        proxies::resolve,
+        proxies::set_health,
         audit::list,
     ),
     components(schemas(
@@ -76,6 +78,12 @@ use super::routes::{audit, credentials, keys, session_state, sessions, system, u
         schemas::PutSessionState,
         schemas::SessionStateWritten,
         schemas::SessionStateBody,
+        schemas::WorkflowProxy,
+        schemas::ProxyRequest,
+        schemas::ProxySource,
+        schemas::ProxyChoice,
+        schemas::ProxyAnswer,
+        schemas::ProxyHealth,
         schemas::AuditRecord,
         schemas::AuditList,
     ))

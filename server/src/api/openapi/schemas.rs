@@ -284,6 +284,52 @@ pub struct TotpCode {
     retry_after_secs: Option<u64>,
 }
 
+/// A proxy the caller would use without the vault.
+#[derive(ToSchema)]
+pub struct WorkflowProxy {
+    /// May carry credentials; never logged or stored.
+    url: String,
+    ip: Option<String>,
+}
+
+/// `POST /v1/credentials/{id}/proxy` (an empty body means no workflow proxy).
+#[derive(ToSchema)]
+pub struct ProxyRequest {
+    workflow_proxy: Option<WorkflowProxy>,
+}
+
+/// Which setting decided the proxy.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ProxySource {
+    Credential,
+    Workflow,
+    None,
+}
+
+/// A proxy to send the browser through.
+#[derive(ToSchema)]
+pub struct ProxyChoice {
+    /// The pool member; `null` for a workflow proxy.
+    id: Option<String>,
+    /// May carry credentials.
+    url: String,
+    ip: Option<String>,
+}
+
+/// The resolved proxy: `proxy` is `null` when `source` is `none`.
+#[derive(ToSchema)]
+pub struct ProxyAnswer {
+    source: ProxySource,
+    proxy: Option<ProxyChoice>,
+}
+
+/// `POST /v1/admin/proxies/{id}/health`.
+#[derive(ToSchema)]
+pub struct ProxyHealth {
+    healthy: bool,
+}
+
 /// An audit record.
 #[derive(ToSchema)]
 pub struct AuditRecord {

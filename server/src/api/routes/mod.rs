@@ -3,6 +3,7 @@
 pub(super) mod audit;
 pub(super) mod credentials;
 pub(super) mod keys;
+pub(super) mod proxies;
 pub(super) mod session_state;
 pub(super) mod sessions;
 pub(super) mod system;
@@ -52,6 +53,8 @@ pub fn routes(state_body_limit: usize) -> Router<AppState> {
                 .delete(session_state::delete)
                 .layer(DefaultBodyLimit::max(state_body_limit)),
         )
+        .route("/v1/credentials/{id}/proxy", post(proxies::resolve))
+        .route("/v1/admin/proxies/{id}/health", post(proxies::set_health))
         .route("/v1/sessions/{sid}/heartbeat", post(sessions::heartbeat))
         .route(
             "/v1/sessions/{sid}/login-complete",
