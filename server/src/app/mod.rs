@@ -14,7 +14,7 @@ use crate::api::{self, AppState, Inner};
 use crate::audit::Auditor;
 use crate::auth::RateLimiter;
 use crate::config::Config;
-use crate::keys::{Keyring, LocalProvider, MasterKeyProvider, load_vault_key};
+use crate::keys::{Keyring, LocalProvider, load_vault_key};
 use crate::metrics::Metrics;
 use crate::now;
 use crate::storage::{self, Store};
@@ -40,20 +40,11 @@ pub fn keyring(config: &Config, dev: bool) -> Result<Keyring, String> {
         }
         return dev_keyring(&config.data_dir());
     }
-    let mut members: Vec<Arc<dyn MasterKeyProvider>> = Vec::new();
-    for member in &config.master_keys {
-        let provider = match (member.provider.as_str(), &member.path, &member.env) {
-            ("file", Some(path), _) => LocalProvider::from_file(&member.id, path),
-            ("env", _, Some(var)) => LocalProvider::from_env(&member.id, var),
-            (other, _, _) => {
-                return Err(format!(
-                    "master key {:?}: provider {other:?} needs `path` (file) or `env` (env)",
-                    member.id
-                ));
-            }
-        };
-        members.push(Arc::new(provider.map_err(|e| e.to_string())?));
-    }
+    let members = config
+        .master_keys
+        .iter()
+        .map(crate::keys::member_provider)
+        .collect::<Result<Vec<_>, _>>()?;
     let active: Vec<&str> = config
         .master_keys
         .iter()
@@ -111,7 +102,8 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
 
 /// Everything `serve` and the verbs need.
 pub async fn state(config: &Config, dev: bool) -> Result<AppState, String> {
-    let keyring = Arc::new(keyring(config, dev)?);
+    let metrics = Arc::new(Metrics::new());
+    let keyring = Arc::new(keyring(config, dev)?.with_metrics(metrics.clone()));
     let store = open_store(config).await?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
     let audit_key = load_vault_key(tx.as_mut(), &keyring, "audit", now())
@@ -121,7 +113,6 @@ pub async fn state(config: &Config, dev: bool) -> Result<AppState, String> {
         .await
         .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
-    let metrics = Arc::new(Metrics::new());
     let limits = config.limits.clone();
     let admin = config.admin_token()?;
     Ok(AppState(Arc::new(Inner {

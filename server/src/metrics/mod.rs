@@ -32,6 +32,26 @@ pub struct LeaseLabels {
     pub outcome: String,
 }
 
+/// Labels of a master-key use.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MasterKeyLabels {
+    /// Keyring member id.
+    pub member: String,
+    /// `wrap`, `unwrap` or `probe` (a `/healthz` check).
+    pub op: String,
+    /// `ok`, `unavailable`, `refused` (did not authenticate) or `unknown_member`.
+    pub result: String,
+}
+
+/// Labels of a master-key latency.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MasterKeyOpLabels {
+    /// Keyring member id.
+    pub member: String,
+    /// `wrap`, `unwrap` or `probe`.
+    pub op: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -49,6 +69,10 @@ pub struct Metrics {
     pub audit_writes: Counter,
     /// Lease events.
     pub leases: Family<LeaseLabels, Counter>,
+    /// Master-key uses by member, operation and result.
+    pub master_key_uses: Family<MasterKeyLabels, Counter>,
+    /// Master-key latency by member and operation, in seconds.
+    pub master_key_latency: Family<MasterKeyOpLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -85,6 +109,21 @@ impl Metrics {
             audit_writes.clone(),
         );
         registry.register("leases", "Lease events by outcome", leases.clone());
+        let master_key_uses = Family::<MasterKeyLabels, Counter>::default();
+        let master_key_latency =
+            Family::<MasterKeyOpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "master_key_uses",
+            "Master-key uses by member, operation and result",
+            master_key_uses.clone(),
+        );
+        registry.register(
+            "master_key_duration_seconds",
+            "Master-key latency by member and operation",
+            master_key_latency.clone(),
+        );
         Self {
             registry,
             requests,
@@ -92,7 +131,26 @@ impl Metrics {
             unwraps,
             audit_writes,
             leases,
+            master_key_uses,
+            master_key_latency,
         }
+    }
+
+    /// Counts and times one master-key use.
+    pub fn master_key_use(&self, member: &str, op: &str, result: &str, took: std::time::Duration) {
+        self.master_key_uses
+            .get_or_create(&MasterKeyLabels {
+                member: member.to_owned(),
+                op: op.to_owned(),
+                result: result.to_owned(),
+            })
+            .inc();
+        self.master_key_latency
+            .get_or_create(&MasterKeyOpLabels {
+                member: member.to_owned(),
+                op: op.to_owned(),
+            })
+            .observe(took.as_secs_f64());
     }
 
     /// Counts a lease event.
