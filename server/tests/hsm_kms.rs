@@ -637,15 +637,24 @@ async fn fill(s: &Server, n: usize) -> (String, String, DataKey) {
     (user, token, dk)
 }
 
-/// Times `n` wrap + unwrap pairs through the API-free path: data-key
-/// creation (a wrap) and `GET /v1/keys/current` (an unwrap), as seen by a
-/// client. Returns the mean per call in ms.
-async fn latency(s: &Server, token: &str, n: u32) -> f64 {
+/// Latency of `member`: `n` `GET /v1/keys/current` (one unwrap each) and
+/// `n / 5` data-key creations for fresh users (one wrap each), as the
+/// client sees them, and the provider's own means from `/metrics`.
+async fn measure(s: &Server, token: &str, member: &str, n: u32) -> String {
     let start = Instant::now();
     for _ in 0..n {
         s.current_key(token).await;
     }
-    start.elapsed().as_secs_f64() * 1000.0 / f64::from(n)
+    let get = start.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+    for _ in 0..n / 5 {
+        let (_, token) = s.user_with(&["keys:use"], None).await;
+        s.data_key(&token).await;
+    }
+    format!(
+        "{member}: GET /v1/keys/current {get:.2} ms/call over {n}; provider unwrap {:.3} ms, wrap {:.3} ms (means from /metrics)",
+        provider_latency(s, member, "unwrap").await,
+        provider_latency(s, member, "wrap").await,
+    )
 }
 
 /// The provider's own mean latency from `/metrics` (seconds → ms).
@@ -732,10 +741,8 @@ mod pkcs11 {
         let (status, health) = healthz(&s).await;
         assert_eq!(status, StatusCode::OK, "{health}");
         eprintln!(
-            "pkcs11 (SoftHSM2): GET /v1/keys/current {:.2} ms per call; provider unwrap {:.3} ms, wrap {:.3} ms",
-            latency(&s, &token, 200).await,
-            provider_latency(&s, "hsm-1", "unwrap").await,
-            provider_latency(&s, "hsm-1", "probe").await,
+            "LATENCY pkcs11 (SoftHSM2) {}",
+            measure(&s, &token, "hsm-1", 200).await
         );
         let lease = lease_token(&s, &token, "item-0").await;
         add_session_state(&s, &user, "item-0", &dk).await;
@@ -748,10 +755,12 @@ mod pkcs11 {
         // No PIN in any log line.
         assert!(!s.logs().contains(PIN), "PIN logged");
         let text = metrics(&s).await;
-        assert!(
-            text.contains("member=\"hsm-1\",op=\"wrap\",result=\"ok\""),
-            "{text}"
-        );
+        for op in ["unwrap", "probe"] {
+            assert!(
+                text.contains(&format!("member=\"hsm-1\",op=\"{op}\",result=\"ok\"")),
+                "{text}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -835,9 +844,8 @@ mod kms {
         s.spawn();
         assert_eq!(opens_all(&s, &user, &token, n).await, dk);
         eprintln!(
-            "aws-kms (moto): GET /v1/keys/current {:.2} ms per call; provider unwrap {:.3} ms",
-            latency(&s, &token, 100).await,
-            provider_latency(&s, "kms-1", "unwrap").await,
+            "LATENCY aws-kms (moto) {}",
+            measure(&s, &token, "kms-1", 100).await
         );
         let lease = lease_token(&s, &token, "item-0").await;
         add_session_state(&s, &user, "item-0", &dk).await;
@@ -901,6 +909,10 @@ async fn keyring_migrates_file_to_hsm_to_kms() {
     let n = 4;
     let (user_a, token_a, dk_a) = fill(&s, n).await;
     let (user_b, token_b, dk_b) = fill(&s, n).await;
+    eprintln!(
+        "LATENCY file {}",
+        measure(&s, &token_a, "file-1", 200).await
+    );
     let mk_ids = |rows: &[String]| -> Vec<String> {
         rows.iter()
             .filter(|r| r.starts_with("data_keys:") || r.starts_with("vault_keys:"))
@@ -936,13 +948,14 @@ async fn keyring_migrates_file_to_hsm_to_kms() {
         }
         let (ok, out, err) = verb(&s, &["rotate-master-key"]);
         assert!(ok, "{err}");
-        assert!(out.contains("re-wrapped 4 keys"), "{out}");
+        // Two users' data keys, the 40 of `measure`, audit and inbound.
+        assert!(out.contains("re-wrapped 44 keys"), "{out}");
         assert!(
             out.contains(&format!("no longer used: [\"{from}\"]")),
             "{out}"
         );
         let ids = mk_ids(&snapshot(&s).await);
-        assert_eq!(ids, vec![format!("'{to}'"); 4], "every key under {to}");
+        assert_eq!(ids, vec![format!("'{to}'"); 44], "every key under {to}");
         // The old member retired: the server runs on the new one alone.
         let only = if to == "hsm-1" {
             hsm.member("hsm-1", true)

@@ -14,7 +14,9 @@
 //! context) and the next use opens a fresh one, so the provider recovers by
 //! itself when the token comes back; an operation that fails on an old
 //! connection is retried once on a new one. A tag that does not verify is
-//! [`KeyError::Unwrap`]; everything else is [`KeyError::Unavailable`] with the
+//! [`KeyError::Unwrap`] (SoftHSM2 reports it as `CKR_GENERAL_ERROR`, so that
+//! code counts as a refusal only while the session and key still answer);
+//! everything else is [`KeyError::Unavailable`] with the
 //! PKCS#11 return code as the reason.
 //!
 //! Security: the PIN is held in a zeroizing buffer, never logged and never
@@ -269,15 +271,23 @@ impl Inner {
             .decrypt(&Mechanism::AesGcm(params), conn.key, sealed)
         {
             Ok(plain) => Ok(Zeroizing::new(plain)),
-            Err(e)
-                if matches!(
-                    rv(&e),
-                    Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange)
-                ) =>
-            {
-                Err(KeyError::Unwrap(self.id.clone()))
-            }
+            Err(e) if self.tag_failure(conn, &e) => Err(KeyError::Unwrap(self.id.clone())),
             Err(e) => Err(self.p11("decrypt", &e)),
+        }
+    }
+
+    /// Whether a failed `C_Decrypt` refused the ciphertext (rather than the
+    /// token failing): the return code says so, or, for modules that report
+    /// a bad GCM tag as `CKR_GENERAL_ERROR` (SoftHSM2 does), the session
+    /// still answers and the key is still there.
+    fn tag_failure(&self, conn: &Conn, e: &P11Error) -> bool {
+        match rv(e) {
+            Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange) => true,
+            Some(RvError::GeneralError) => {
+                conn.session.get_session_info().is_ok()
+                    && matches!(self.find_key(&conn.session), Ok(Some(key)) if key == conn.key)
+            }
+            _ => false,
         }
     }
 }
