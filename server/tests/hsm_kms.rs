@@ -968,11 +968,7 @@ async fn keyring_migrates_file_to_hsm_to_kms() {
         assert_eq!(opens_all(&s, &user_b, &token_b, n).await, dk_b);
         let (status, health) = healthz(&s).await;
         assert_eq!(status, StatusCode::OK, "{health}");
-        assert_eq!(
-            health["master_keys"].as_array().unwrap().len(),
-            1,
-            "{health}"
-        );
+        assert_eq!(health, json!({"status": "ok"}));
     }
     let (ok, out, err) = verb(&s, &["verify-audit"]);
     assert!(ok, "{out}{err}");

@@ -379,3 +379,21 @@ impl MasterKeyProvider for Pkcs11Provider {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_pin() {
+        let settings = Pkcs11Settings {
+            module: "/lib/p11.so".into(),
+            token_label: "t".into(),
+            key_label: "k".into(),
+            pin: Zeroizing::new("pin-93b1f0c2".into()),
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("pin-93b1f0c2"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+}
