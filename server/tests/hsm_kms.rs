@@ -475,6 +475,16 @@ async fn failures_audited(s: &Server, n: usize) -> Vec<Value> {
     }
 }
 
+/// Neither the data key (base64, as the API and KMS carry it, or hex) nor
+/// anything else secret reached the trace-level logs.
+fn no_key_in_logs(s: &Server, dk: &DataKey) {
+    let logs = s.logs();
+    assert!(!logs.is_empty());
+    for form in [common::b64(dk.expose_secret()), hex::encode(dk.expose_secret())] {
+        assert!(!logs.contains(&form), "data key in the logs");
+    }
+}
+
 async fn healthz(s: &Server) -> (StatusCode, Value) {
     s.call(Method::GET, "/healthz", None, None).await
 }
@@ -754,6 +764,7 @@ mod pkcs11 {
         recovers(&s, &user, &token, &dk, &lease, n).await;
         // No PIN in any log line.
         assert!(!s.logs().contains(PIN), "PIN logged");
+        no_key_in_logs(&s, &dk);
         let text = metrics(&s).await;
         for op in ["unwrap", "probe"] {
             assert!(
@@ -881,6 +892,7 @@ mod kms {
             !s.logs().contains("testing-secret-3b9f0d"),
             "AWS secret logged"
         );
+        no_key_in_logs(&s, &dk);
     }
 }
 
