@@ -339,6 +339,11 @@ fn use_config(s: &mut Server, members: &str, env: &[(String, String)]) {
 
 /// Starts a server (SQLite) whose keyring is `members`.
 async fn start(members: &str, env: &[(String, String)]) -> Server {
+    start_on(Db::Sqlite, members, env).await.unwrap()
+}
+
+/// Starts a server on `db` whose keyring is `members` (`None`: no PostgreSQL).
+async fn start_on(db: Db, members: &str, env: &[(String, String)]) -> Option<Server> {
     let path = std::env::temp_dir().join(format!("sealvault-keys-{}.toml", rand::random::<u64>()));
     std::fs::write(&path, members).unwrap();
     let path = path.display().to_string();
@@ -347,7 +352,7 @@ async fn start(members: &str, env: &[(String, String)]) -> Server {
         ("SEALVAULT_CONFIG", &path),
     ];
     all.extend(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    Server::start_with(Db::Sqlite, &all).await.unwrap()
+    Server::start_with(db, &all).await
 }
 
 /// Runs a verb with the server's environment: `(success, stdout, stderr)`.
@@ -407,13 +412,19 @@ async fn opens_all(s: &Server, user: &str, token: &str, n: usize) -> DataKey {
     dk
 }
 
-/// Every row of the tables a data key guards, as SQLite literals.
+const GUARDED: [&str; 4] = ["data_keys", "vault_keys", "credentials", "session_states"];
+
+/// Every row of the tables a data key guards, as SQLite literals (or
+/// PostgreSQL JSON rows).
 async fn snapshot(s: &Server) -> Vec<String> {
+    if s.db == Db::Postgres {
+        return pg_snapshot(s).await;
+    }
     let mut conn = sqlx::SqliteConnection::connect(&s.database_url)
         .await
         .unwrap();
     let mut out = Vec::new();
-    for table in ["data_keys", "vault_keys", "credentials", "session_states"] {
+    for table in GUARDED {
         let columns: Vec<String> =
             sqlx::query(&format!("SELECT name FROM pragma_table_info('{table}')"))
                 .fetch_all(&mut conn)
@@ -433,21 +444,41 @@ async fn snapshot(s: &Server) -> Vec<String> {
     out
 }
 
+async fn pg_snapshot(s: &Server) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+    let mut out = Vec::new();
+    for table in GUARDED {
+        let sql = format!("SELECT row_to_json(t)::text AS r FROM {table} t ORDER BY r");
+        for row in sqlx::query(&sql).fetch_all(&mut conn).await.unwrap() {
+            out.push(format!("{table}: {}", row.get::<String, _>(0)));
+        }
+    }
+    out
+}
+
 /// A session-state row, written directly (the bytes only need to stay put).
 async fn add_session_state(s: &Server, user: &str, item: &str, dk: &DataKey) {
+    let sql = "INSERT INTO session_states (user_id, item_id, version, key_id, envelope, fencing_token, created_at, last_used_at) VALUES ($1, $2, 1, $3, $4, 1, 1, 1)";
+    let (key_id, envelope) = (dk.key_id().as_bytes().to_vec(), vec![0x5au8; 64]);
+    if s.db == Db::Postgres {
+        let mut conn = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+        let query = sqlx::query(sql)
+            .bind(user)
+            .bind(item)
+            .bind(key_id)
+            .bind(envelope);
+        query.execute(&mut conn).await.unwrap();
+        return;
+    }
     let mut conn = sqlx::SqliteConnection::connect(&s.database_url)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO session_states (user_id, item_id, version, key_id, envelope, fencing_token, created_at, last_used_at) VALUES (?, ?, 1, ?, ?, 1, 1, 1)",
-    )
-    .bind(user)
-    .bind(item)
-    .bind(dk.key_id().as_bytes().to_vec())
-    .bind(vec![0x5au8; 64])
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    let query = sqlx::query(sql)
+        .bind(user)
+        .bind(item)
+        .bind(key_id)
+        .bind(envelope);
+    query.execute(&mut conn).await.unwrap();
 }
 
 async fn audit_actions(s: &Server) -> Vec<Value> {
@@ -480,7 +511,10 @@ async fn failures_audited(s: &Server, n: usize) -> Vec<Value> {
 fn no_key_in_logs(s: &Server, dk: &DataKey) {
     let logs = s.logs();
     assert!(!logs.is_empty());
-    for form in [common::b64(dk.expose_secret()), hex::encode(dk.expose_secret())] {
+    for form in [
+        common::b64(dk.expose_secret()),
+        hex::encode(dk.expose_secret()),
+    ] {
         assert!(!logs.contains(&form), "data key in the logs");
     }
 }
@@ -692,13 +726,17 @@ mod pkcs11 {
     /// Creates the key on the token (twice: the second finds it), then
     /// starts a server whose keyring is that one pkcs11 member.
     async fn hsm_server(hsm: &SoftHsm) -> Server {
+        hsm_server_on(hsm, Db::Sqlite).await.unwrap()
+    }
+
+    async fn hsm_server_on(hsm: &SoftHsm, db: Db) -> Option<Server> {
         let members = hsm.member("hsm-1", true);
         let (ok, out, err) = standalone(&members, &hsm.env(), &["hsm-init"]);
         assert!(ok, "{err}");
         assert!(out.contains("created AES-256 key"), "{out}");
         let (ok, out, _) = standalone(&members, &hsm.env(), &["hsm-init"]);
         assert!(ok && out.contains("already present"), "{out}");
-        start(&members, &hsm.env()).await
+        start_on(db, &members, &hsm.env()).await
     }
 
     /// Runs the binary with keyring `members` and no database of its own.
@@ -731,17 +769,28 @@ mod pkcs11 {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn round_trip_restart_token_deleted_and_recovery() {
+    async fn round_trip_restart_token_deleted_and_recovery_sqlite() {
+        round_trip_restart_token_deleted_and_recovery(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn round_trip_restart_token_deleted_and_recovery_postgres() {
+        round_trip_restart_token_deleted_and_recovery(Db::Postgres).await;
+    }
+
+    async fn round_trip_restart_token_deleted_and_recovery(db: Db) {
         let Some(hsm) = SoftHsm::new() else { return };
-        let mut s = hsm_server(&hsm).await;
+        let Some(mut s) = hsm_server_on(&hsm, db).await else {
+            return;
+        };
         let n = 5;
         let (user, token, dk) = fill(&s, n).await;
         assert_eq!(opens_all(&s, &user, &token, n).await, dk);
-        // The wrapped key is iv | ciphertext | tag: 12 + 32 + 16 bytes.
+        // The data key is wrapped by the HSM member.
         let rows = snapshot(&s).await;
         assert!(
             rows.iter()
-                .any(|r| r.starts_with("data_keys:") && r.contains("'hsm-1'")),
+                .any(|r| r.starts_with("data_keys:") && r.contains("hsm-1")),
             "{rows:?}"
         );
         // Restart: everything still opens.
@@ -751,7 +800,7 @@ mod pkcs11 {
         let (status, health) = healthz(&s).await;
         assert_eq!(status, StatusCode::OK, "{health}");
         eprintln!(
-            "LATENCY pkcs11 (SoftHSM2) {}",
+            "LATENCY pkcs11 (SoftHSM2, {db:?}) {}",
             measure(&s, &token, "hsm-1", 200).await
         );
         let lease = lease_token(&s, &token, "item-0").await;
