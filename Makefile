@@ -14,8 +14,15 @@ test: fmt-check test-rust wycheproof-counts wasm test-independent test-python te
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
+# The `aws-kms` tests talk to moto's KMS-compatible server, pinned here and
+# started by the tests themselves (server/tests/hsm_kms.rs); SoftHSM2 comes
+# from the system (.ci/run installs Debian's softhsm2).
+MOTO ?= moto[server]==5.2.1
+
 test-rust: check-vectors
-	$(CARGO) test --workspace --all-features
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	test -x $(VENV)/bin/moto_server || $(VENV)/bin/pip install -q '$(MOTO)'
+	SEALVAULT_MOTO_SERVER=$(abspath $(VENV))/bin/moto_server $(CARGO) test --workspace --all-features
 
 # The TOTP vectors come from an independent Python generator; the envelope
 # vectors' drift check is a Rust test (core/tests/vectors.rs).

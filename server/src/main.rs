@@ -59,6 +59,12 @@ enum Command {
     VerifyAudit,
     /// Re-wrap every data key and vault key under the active master key.
     RotateMasterKey,
+    /// Create the AES-256 key of `pkcs11` master keys on their tokens (if absent).
+    HsmInit {
+        /// Only this [[master_keys]] member.
+        #[arg(long)]
+        member: Option<String>,
+    },
     /// Rotate users' data keys, re-sealing their envelopes (progress on stderr).
     RotateDataKeys {
         /// Only this user (default: every user with a data key).
@@ -111,6 +117,11 @@ async fn run(cli: Cli, config: Config) -> Result<(), String> {
             app::create_token(&config, &user, &request).await
         }
         Command::RotateMasterKey => app::rotate_master_key(&config).await,
+        Command::HsmInit { member } => {
+            let lines = sealvault_server::keys::hsm_init(&config, member.as_deref())?;
+            lines.iter().for_each(|line| println!("{line}"));
+            Ok(())
+        }
         Command::RotateDataKeys { user } => app::rotate_data_keys(&config, user.as_deref()).await,
         Command::VerifyAudit => {
             let count = app::verify_audit(&config).await?;

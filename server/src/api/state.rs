@@ -49,8 +49,8 @@ impl Deref for AppState {
     }
 }
 
-impl Inner {
-    /// Unwraps a data key (counted; failures are 503 or 500, no detail).
+impl AppState {
+    /// Unwraps a data key (counted; a failure is audited and answers 503).
     pub async fn unwrap_data_key(
         &self,
         row: &crate::storage::DataKeyRow,
@@ -59,6 +59,33 @@ impl Inner {
         self.keyring
             .unwrap_data_key(row)
             .await
-            .map_err(crate::error::ApiError::master_key)
+            .map_err(|e| self.master_key_failed(&e, "unwrap", &row.user_id))
+    }
+
+    /// A failed master-key use: `503 master_key_unavailable`, and a
+    /// `master_key.failure` audit record (member, operation, non-secret
+    /// reason) written in its own transaction once the failing request's
+    /// transaction has rolled back, so nothing else of the request is stored.
+    pub fn master_key_failed(
+        &self,
+        error: &crate::keys::KeyError,
+        op: &'static str,
+        user_id: &str,
+    ) -> crate::error::ApiError {
+        let detail = serde_json::json!({
+            "mk_id": error.member(),
+            "op": op,
+            "reason": error.to_string(),
+        });
+        let event = crate::audit::Event::new("master_key.failure")
+            .by(Some(user_id), None)
+            .detail(detail);
+        let state = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = state.auditor.record(event, crate::now()).await {
+                tracing::error!(cause = %e, "cannot audit a master-key failure");
+            }
+        });
+        crate::error::ApiError::master_key(error)
     }
 }

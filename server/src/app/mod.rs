@@ -15,7 +15,7 @@ use crate::audit::Auditor;
 use crate::auth::RateLimiter;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::keys::{Keyring, LocalProvider, MasterKeyProvider, load_vault_key};
+use crate::keys::{Keyring, LocalProvider, load_vault_key};
 use crate::metrics::Metrics;
 use crate::now;
 use crate::proxies::{Pool, health};
@@ -42,20 +42,11 @@ pub fn keyring(config: &Config, dev: bool) -> Result<Keyring, String> {
         }
         return dev_keyring(&config.data_dir());
     }
-    let mut members: Vec<Arc<dyn MasterKeyProvider>> = Vec::new();
-    for member in &config.master_keys {
-        let provider = match (member.provider.as_str(), &member.path, &member.env) {
-            ("file", Some(path), _) => LocalProvider::from_file(&member.id, path),
-            ("env", _, Some(var)) => LocalProvider::from_env(&member.id, var),
-            (other, _, _) => {
-                return Err(format!(
-                    "master key {:?}: provider {other:?} needs `path` (file) or `env` (env)",
-                    member.id
-                ));
-            }
-        };
-        members.push(Arc::new(provider.map_err(|e| e.to_string())?));
-    }
+    let members = config
+        .master_keys
+        .iter()
+        .map(crate::keys::member_provider)
+        .collect::<Result<Vec<_>, _>>()?;
     let active: Vec<&str> = config
         .master_keys
         .iter()
@@ -122,7 +113,8 @@ pub async fn state_with_clock(
     dev: bool,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, String> {
-    let keyring = Arc::new(keyring(config, dev)?);
+    let metrics = Arc::new(Metrics::new());
+    let keyring = Arc::new(keyring(config, dev)?.with_metrics(metrics.clone()));
     let proxies = Arc::new(Pool::from_config(config)?);
     let store = open_store(config).await?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
@@ -133,7 +125,6 @@ pub async fn state_with_clock(
         .await
         .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
-    let metrics = Arc::new(Metrics::new());
     let limits = config.limits.clone();
     let admin = config.admin_token()?;
     Ok(AppState(Arc::new(Inner {

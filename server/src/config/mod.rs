@@ -12,6 +12,21 @@
 //! path = "/run/secrets/master-key"
 //! active = true
 //!
+//! [[master_keys]]                # feature `pkcs11`
+//! id = "hsm-1"
+//! provider = "pkcs11"
+//! module = "/usr/lib/softhsm/libsofthsm2.so"
+//! token_label = "sealvault"
+//! key_label = "sealvault-master"
+//! pin_file = "/run/secrets/hsm-pin"  # or pin_env = "SEALVAULT_HSM_PIN"
+//!
+//! [[master_keys]]                # feature `aws-kms`
+//! id = "kms-1"
+//! provider = "aws-kms"
+//! key_id = "alias/sealvault"
+//! region = "eu-west-1"           # optional
+//! endpoint = "https://kms.eu-west-1.amazonaws.com"  # optional; or AWS_ENDPOINT_URL_KMS
+//!
 //! [limits]
 //! credential_body_bytes = 65536
 //!
@@ -164,12 +179,12 @@ pub struct TlsConfig {
 }
 
 /// One `[[master_keys]]` member.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MasterKeyConfig {
     /// Member id, stored beside every key it wraps.
     pub id: String,
-    /// `file` or `env`.
+    /// `file`, `env`, `pkcs11` or `aws-kms`.
     pub provider: String,
     /// For `file`: the key file.
     #[serde(default)]
@@ -180,6 +195,30 @@ pub struct MasterKeyConfig {
     /// The member that wraps new keys (exactly one).
     #[serde(default)]
     pub active: bool,
+    /// For `pkcs11`: the PKCS#11 module (shared library).
+    #[serde(default)]
+    pub module: Option<PathBuf>,
+    /// For `pkcs11`: the token's label (the slot is found by it).
+    #[serde(default)]
+    pub token_label: Option<String>,
+    /// For `pkcs11`: the AES key's label.
+    #[serde(default)]
+    pub key_label: Option<String>,
+    /// For `pkcs11`: the variable holding the user PIN.
+    #[serde(default)]
+    pub pin_env: Option<String>,
+    /// For `pkcs11`: a file holding the user PIN (trailing newline ignored).
+    #[serde(default)]
+    pub pin_file: Option<PathBuf>,
+    /// For `aws-kms`: key id, ARN or alias (`alias/…`).
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// For `aws-kms`: the region (else the AWS default chain).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// For `aws-kms`: endpoint override (else `AWS_ENDPOINT_URL_KMS`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// Limits; every one configurable.
@@ -283,8 +322,8 @@ impl Config {
                 id: ENV_FILE_KEY_ID.into(),
                 provider: "file".into(),
                 path: Some(path.into()),
-                env: None,
                 active: true,
+                ..MasterKeyConfig::default()
             }];
         }
         if let Some(token) = var("SEALVAULT_ADMIN_TOKEN") {

@@ -38,7 +38,7 @@ async fn wrap_row(
         .keyring
         .wrap_data_key(user_id, key)
         .await
-        .map_err(ApiError::master_key)?;
+        .map_err(|e| state.master_key_failed(&e, "wrap", user_id))?;
     Ok(DataKeyRow {
         key_id: key.key_id().as_bytes().to_vec(),
         user_id: user_id.to_owned(),

@@ -31,6 +31,15 @@ pub enum KeyError {
     UnknownMember(String),
 }
 
+impl KeyError {
+    /// The keyring member concerned.
+    pub fn member(&self) -> &str {
+        match self {
+            Self::Unavailable { id, .. } | Self::Unwrap(id) | Self::UnknownMember(id) => id,
+        }
+    }
+}
+
 /// A master key: wraps and unwraps keys with associated data.
 #[async_trait]
 pub trait MasterKeyProvider: Send + Sync {

@@ -48,6 +48,26 @@ pub struct ProxySourceLabels {
     pub source: String,
 }
 
+/// Labels of a master-key use.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MasterKeyLabels {
+    /// Keyring member id.
+    pub member: String,
+    /// `wrap`, `unwrap` or `probe` (a `/healthz` check).
+    pub op: String,
+    /// `ok`, `unavailable`, `refused` (did not authenticate) or `unknown_member`.
+    pub result: String,
+}
+
+/// Labels of a master-key latency.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MasterKeyOpLabels {
+    /// Keyring member id.
+    pub member: String,
+    /// `wrap`, `unwrap` or `probe`.
+    pub op: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -71,6 +91,10 @@ pub struct Metrics {
     pub proxies_healthy: Gauge,
     /// Proxy resolutions by the source that won.
     pub proxy_resolutions: Family<ProxySourceLabels, Counter>,
+    /// Master-key uses by member, operation and result.
+    pub master_key_uses: Family<MasterKeyLabels, Counter>,
+    /// Master-key latency by member and operation, in seconds.
+    pub master_key_latency: Family<MasterKeyOpLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -125,6 +149,21 @@ impl Metrics {
             "Proxy resolutions by source",
             proxy_resolutions.clone(),
         );
+        let master_key_uses = Family::<MasterKeyLabels, Counter>::default();
+        let master_key_latency =
+            Family::<MasterKeyOpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "master_key_uses",
+            "Master-key uses by member, operation and result",
+            master_key_uses.clone(),
+        );
+        registry.register(
+            "master_key_duration_seconds",
+            "Master-key latency by member and operation",
+            master_key_latency.clone(),
+        );
         Self {
             registry,
             requests,
@@ -135,6 +174,8 @@ impl Metrics {
             session_states,
             proxies_healthy,
             proxy_resolutions,
+            master_key_uses,
+            master_key_latency,
         }
     }
 
@@ -145,6 +186,23 @@ impl Metrics {
                 source: source.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts and times one master-key use.
+    pub fn master_key_use(&self, member: &str, op: &str, result: &str, took: std::time::Duration) {
+        self.master_key_uses
+            .get_or_create(&MasterKeyLabels {
+                member: member.to_owned(),
+                op: op.to_owned(),
+                result: result.to_owned(),
+            })
+            .inc();
+        self.master_key_latency
+            .get_or_create(&MasterKeyOpLabels {
+                member: member.to_owned(),
+                op: op.to_owned(),
+            })
+            .observe(took.as_secs_f64());
     }
 
     /// Counts a lease event.

@@ -3,19 +3,40 @@
 use crate::api::openapi::schemas as s;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sealvault::wire::Meta;
 
 use crate::api::AppState;
 use crate::error::ApiResult;
 
-/// `GET /healthz`: the database answers.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "database reachable")))]
-pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+/// `GET /healthz`: the database answers and every master key works
+/// (probed when idle or failing): `{"status":"ok"}`. 503 `degraded`, with
+/// each member's state and non-secret reason, while a master key is
+/// unavailable.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses(
+    (status = 200, description = "database and master keys available"),
+    (status = 503, description = "degraded: a master key is unavailable (reasons in `master_keys`)"),
+))]
+pub async fn healthz(State(state): State<AppState>) -> ApiResult<Response> {
     let tx = state.store.read().await?;
     drop(tx);
-    Ok(Json(serde_json::json!({"status": "ok"})))
+    let master_keys = state.keyring.health().await;
+    let down: Vec<&str> = master_keys
+        .iter()
+        .filter(|m| m.reason.is_some())
+        .map(|m| m.id.as_str())
+        .collect();
+    if down.is_empty() {
+        let body = serde_json::json!({"status": "ok"});
+        return Ok(Json(body).into_response());
+    }
+    let body = serde_json::json!({
+        "status": "degraded",
+        "reason": format!("master key unavailable: {}", down.join(", ")),
+        "master_keys": master_keys,
+    });
+    Ok((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response())
 }
 
 /// `GET /metrics`: Prometheus text.
