@@ -10,7 +10,8 @@
 //! Modules, one per concern: [`config`], [`storage`] (SQLite and
 //! PostgreSQL behind one trait), [`keys`] (master-key providers and the
 //! keyring), [`auth`] (tokens), [`users`], [`datakeys`], [`credentials`]
-//! (verified ingest), [`leases`], [`access`], [`audit`], [`metrics`],
+//! (verified ingest), [`leases`], [`access`], [`session_state`] (sealed
+//! browser state, its expiry and sweeper), [`clock`], [`audit`], [`metrics`],
 //! [`api`] (the axum router) and [`app`] (start-up and the admin verbs).
 //!
 //! # Security
@@ -24,6 +25,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod datakeys;
@@ -31,6 +33,7 @@ pub mod error;
 pub mod keys;
 pub mod leases;
 pub mod metrics;
+pub mod session_state;
 pub mod storage;
 pub mod users;
 

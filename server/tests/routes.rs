@@ -302,6 +302,58 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{code}");
+    // Browser session state with a canary cookie, through its three routes.
+    let canary_cookie = format!("CANARY-cookie-{:016x}", rand::random::<u64>());
+    let state_key = sealvault::DataKey::from_api(
+        grant["state_key_id"].as_str().unwrap(),
+        grant["state_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let fencing = grant["fencing_token"].as_u64().unwrap().to_string();
+    let writer = [
+        ("x-lease-token", lt.as_str()),
+        ("x-fencing-token", fencing.as_str()),
+    ];
+    let state_t = "/v1/credentials/{id}/session-state";
+    let state_p = "/v1/credentials/acme/session-state";
+    let browser = json!({"cookies": [{"name": "sid", "value": canary_cookie}], "origins": []});
+    let sealed_state = sealvault::seal_item(
+        &state_key,
+        &sealvault::ItemInfo::session_state(&user, "acme", 1),
+        &sealvault::Context::new(),
+        browser.to_string().as_bytes(),
+    )
+    .unwrap();
+    let state_body = json!({"envelope": b64(&sealed_state), "expected_version": 0});
+    let (status, e) = p
+        .call(Method::PUT, state_t, state_p, tk, &writer, Some(state_body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let (status, e) = p
+        .call(Method::GET, state_t, state_p, tk, &lease, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let bad_state = format!("{{\"envelope\": \"{canary_cookie}\", \"expected_version\": ");
+    let (status, _) = p
+        .raw(Method::PUT, state_t, state_p, tk, &writer, Some(bad_state))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let huge_state = json!({"envelope": canary_cookie, "pad": "x".repeat(4 * 1024 * 1024 + 1)});
+    let (status, _) = p
+        .raw(
+            Method::PUT,
+            state_t,
+            state_p,
+            tk,
+            &writer,
+            Some(huge_state.to_string()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = p
+        .call(Method::DELETE, state_t, state_p, tk, &lease, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     for (template, tail) in [
         ("/v1/sessions/{sid}/heartbeat", "heartbeat"),
         ("/v1/sessions/{sid}/login-complete", "login-complete"),
@@ -502,6 +554,8 @@ both_dbs!(canary_through_every_route, |s: Server| async move {
     .iter()
     .map(|n| n.as_bytes().to_vec())
     .collect();
+    needles.push(canary_cookie.as_bytes().to_vec());
+    needles.push(state_key.expose_secret().to_vec());
     needles.push(dk.expose_secret().to_vec());
     needles.push(dk2.expose_secret().to_vec());
     let logs = s.logs();
@@ -609,20 +663,29 @@ both_dbs!(lease_routes_isolated, |s: Server| async move {
             None,
         )
         .await;
+    let state = "/v1/credentials/acme/session-state".to_owned();
+    let state_body = json!({"envelope": b64(b"not an envelope"), "expected_version": 0});
     let routes = [
-        (Method::POST, "/v1/credentials/acme/totp".to_owned()),
-        (Method::POST, "/v1/credentials/acme/access".to_owned()),
-        (Method::POST, format!("/v1/sessions/{sid}/heartbeat")),
-        (Method::POST, format!("/v1/sessions/{sid}/login-complete")),
-        (Method::DELETE, format!("/v1/sessions/{sid}")),
+        (Method::POST, "/v1/credentials/acme/totp".to_owned(), None),
+        (Method::POST, "/v1/credentials/acme/access".to_owned(), None),
+        (Method::POST, format!("/v1/sessions/{sid}/heartbeat"), None),
+        (
+            Method::POST,
+            format!("/v1/sessions/{sid}/login-complete"),
+            None,
+        ),
+        (Method::DELETE, format!("/v1/sessions/{sid}"), None),
+        (Method::PUT, state.clone(), Some(state_body)),
+        (Method::GET, state.clone(), None),
+        (Method::DELETE, state, None),
     ];
     for (who, token) in [
         ("another user", &b_token),
         ("an item-limited token", &agent),
     ] {
-        for (method, path) in &routes {
+        for (method, path, body) in &routes {
             let (status, body) = s
-                .call_h(method.clone(), path, Some(token), &lease, None)
+                .call_h(method.clone(), path, Some(token), &lease, body.clone())
                 .await;
             assert_eq!(
                 status,

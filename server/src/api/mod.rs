@@ -24,8 +24,9 @@ use crate::metrics::{RequestLabels, RouteLabels};
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.limits.credential_body_bytes).unwrap_or(usize::MAX);
+    let state_limit = usize::try_from(state.limits.session_state_body_bytes).unwrap_or(usize::MAX);
     let timeout = Duration::from_secs(state.limits.request_timeout_secs.max(1));
-    routes::routes()
+    routes::routes(state_limit)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(TimeoutLayer::with_status_code(

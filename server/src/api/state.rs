@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::audit::Auditor;
 use crate::auth::RateLimiter;
+use crate::clock::Clock;
 use crate::config::LimitsConfig;
 use crate::keys::Keyring;
 use crate::metrics::Metrics;
@@ -34,6 +35,8 @@ pub struct Inner {
     pub access_limiter: RateLimiter,
     /// `/totp` per token.
     pub totp_limiter: RateLimiter,
+    /// Time for the session-state code paths (injectable for tests).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Deref for AppState {

@@ -1,32 +1,49 @@
 //! A vault inside another program (the quickstart, tests): binds
-//! `config.listen` (port 0 for an ephemeral one), serves plain HTTP in a
-//! background task and stops when dropped.
+//! `config.listen` (port 0 for an ephemeral one), serves plain HTTP and
+//! runs the session-state sweeper in background tasks, and stops when
+//! dropped. Tests hand it a [`ManualClock`](crate::clock::ManualClock)
+//! to move time for session-state expiry.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::api;
+use crate::api::{self, AppState};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
 /// A running in-process vault.
 pub struct Embedded {
     addr: SocketAddr,
+    state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    sweeper: JoinHandle<()>,
 }
 
 impl Embedded {
     /// Starts a vault from `config` (`dev`: generate a development master
     /// key in the data folder when none is configured).
     pub async fn start(config: &Config, dev: bool) -> Result<Embedded, String> {
-        let state = super::state(config, dev).await?;
+        Self::start_with_clock(config, dev, Arc::new(SystemClock)).await
+    }
+
+    /// [`Embedded::start`] with the session-state code reading `clock`.
+    pub async fn start_with_clock(
+        config: &Config,
+        dev: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Embedded, String> {
+        let state = super::state_with_clock(config, dev, clock).await?;
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let sweeper =
+            crate::session_state::spawn_sweeper(state.clone(), super::sweep_interval(config));
+        let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -42,14 +59,21 @@ impl Embedded {
         tracing::info!("listening on {addr}");
         Ok(Embedded {
             addr,
+            state,
             stop: Some(stop),
             task: Some(task),
+            sweeper,
         })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The shared state (e.g. to run a session-state sweep now).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// `http://<addr>`.
@@ -59,6 +83,7 @@ impl Embedded {
 
     /// Stops accepting, drains in-flight requests and waits for the end.
     pub async fn shutdown(mut self) {
+        self.sweeper.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -70,6 +95,7 @@ impl Embedded {
 
 impl Drop for Embedded {
     fn drop(&mut self) {
+        self.sweeper.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

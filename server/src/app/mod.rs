@@ -13,6 +13,7 @@ use sha2::Digest;
 use crate::api::{self, AppState, Inner};
 use crate::audit::Auditor;
 use crate::auth::RateLimiter;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::keys::{Keyring, LocalProvider, MasterKeyProvider, load_vault_key};
 use crate::metrics::Metrics;
@@ -109,8 +110,17 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
     Ok(Arc::from(store))
 }
 
-/// Everything `serve` and the verbs need.
+/// Everything `serve` and the verbs need, on the system clock.
 pub async fn state(config: &Config, dev: bool) -> Result<AppState, String> {
+    state_with_clock(config, dev, Arc::new(SystemClock)).await
+}
+
+/// [`state`] reading time for the session-state code paths from `clock`.
+pub async fn state_with_clock(
+    config: &Config,
+    dev: bool,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, String> {
     let keyring = Arc::new(keyring(config, dev)?);
     let store = open_store(config).await?;
     let mut tx = store.write().await.map_err(|e| e.to_string())?;
@@ -135,6 +145,7 @@ pub async fn state(config: &Config, dev: bool) -> Result<AppState, String> {
         access_limiter: RateLimiter::new(limits.access_per_minute),
         totp_limiter: RateLimiter::new(limits.totp_per_minute),
         limits,
+        clock,
     })))
 }
 
@@ -156,7 +167,9 @@ pub async fn serve(config: Config, dev: bool) -> Result<(), String> {
         },
         "listening on {addr}"
     );
+    let sweeper = crate::session_state::spawn_sweeper(state.clone(), sweep_interval(&config));
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let _sweeper = AbortOnDrop(sweeper);
     match &config.tls {
         None => axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
@@ -166,6 +179,20 @@ pub async fn serve(config: Config, dev: bool) -> Result<(), String> {
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The session-state sweeper's period.
+fn sweep_interval(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_secs(config.session_state.sweep_interval_secs.max(1))
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// HTTPS with rustls (ring provider), draining on shutdown like plain HTTP.

@@ -14,6 +14,9 @@
 //!
 //! [limits]
 //! credential_body_bytes = 65536
+//!
+//! [session_state]
+//! sweep_interval_secs = 60     # SEALVAULT_STATE_SWEEP_SECS
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -52,6 +55,26 @@ pub struct Config {
     /// Serve HTTPS with rustls (`SEALVAULT_TLS_CERT`, `SEALVAULT_TLS_KEY`).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Browser session state.
+    #[serde(default)]
+    pub session_state: SessionStateConfig,
+}
+
+/// `[session_state]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionStateConfig {
+    /// Seconds between sweeps that delete expired states
+    /// (`SEALVAULT_STATE_SWEEP_SECS`; at least 1).
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for SessionStateConfig {
+    fn default() -> Self {
+        Self {
+            sweep_interval_secs: 60,
+        }
+    }
 }
 
 /// `[tls]`: PEM files.
@@ -199,6 +222,9 @@ impl Config {
                 cert: cert.into(),
                 key: key.into(),
             });
+        }
+        if let Some(secs) = var("SEALVAULT_STATE_SWEEP_SECS").and_then(|v| v.parse().ok()) {
+            self.session_state.sweep_interval_secs = secs;
         }
         if let Some(filter) = var("SEALVAULT_LOG") {
             self.log = Some(filter);

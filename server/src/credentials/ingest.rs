@@ -8,21 +8,15 @@
 //! holds the user's data-key row.
 
 use sealvault::wire::{CredentialConfig, CredentialWritten, ErrorCode, PutCredential};
-use sealvault::{DataKey, ItemInfo, KeyId, inspect, open};
+use sealvault::{ItemInfo, inspect};
 
-use super::{assigned, salt_of};
+use super::assigned;
+use super::verify::{current_key, record_salts, require_current, verify};
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::now;
-use crate::storage::{CredentialRow, StoreError, Tx};
-
-/// Opens an envelope fully and drops the plaintext at once.
-fn verify(key: &DataKey, envelope: &[u8], info: &ItemInfo<'_>) -> ApiResult<()> {
-    let plaintext = open(key, envelope, &info.context()?)?;
-    drop(plaintext);
-    Ok(())
-}
+use crate::storage::{CredentialRow, StoreError};
 
 /// The TOTP envelope must not claim a config.
 fn check_totp_has_no_config(envelope: &[u8]) -> ApiResult<()> {
@@ -33,27 +27,6 @@ fn check_totp_has_no_config(envelope: &[u8]) -> ApiResult<()> {
             "a totp-seed envelope carries no sv:config",
         )),
     }
-}
-
-/// Records the salts, which must be new under this key and differ within
-/// the request (a refusal rolls the transaction back, so nothing stays).
-async fn record_salts(tx: &mut dyn Tx, key_id: &[u8], envelopes: &[&[u8]]) -> ApiResult<()> {
-    let reuse = || {
-        ApiError::new(
-            ErrorCode::SaltReuse,
-            "this (key_id, salt) was already ingested",
-        )
-    };
-    if envelopes.len() == 2 && salt_of(envelopes[0]) == salt_of(envelopes[1]) {
-        return Err(reuse());
-    }
-    for envelope in envelopes {
-        match tx.insert_salt(key_id, salt_of(envelope)).await {
-            Err(StoreError::Conflict) => return Err(reuse()),
-            other => other?,
-        }
-    }
-    Ok(())
 }
 
 /// `PUT /v1/credentials/{id}`: `(created, answer)`.
@@ -81,20 +54,8 @@ pub async fn put(
     let at = now();
     let mut tx = state.store.write().await?;
     // 2. current data key, row held
-    let key_row = tx.lock_data_key(user).await?;
-    let current = key_row
-        .as_ref()
-        .map(|r| KeyId::from_slice(&r.key_id))
-        .transpose()?;
-    let Some((key_row, current)) = key_row.zip(current) else {
-        return Err(ApiError::new(
-            ErrorCode::StaleDataKey,
-            "the user has no data key yet",
-        ));
-    };
-    if key_ids.iter().any(|id| *id != current) {
-        return Err(ApiError::stale_key(current));
-    }
+    let (key_row, current) = current_key(tx.lock_data_key(user).await?)?;
+    require_current(&key_ids, current)?;
     // 3-4. unwrap; commitment, GCM and context of each envelope
     let key = state.unwrap_data_key(&key_row).await?;
     verify(

@@ -1,7 +1,10 @@
-//! Credentials: verified ingest ([`put`]), list, get, delete with
-//! tombstones. Every query is scoped by the caller's user and item list.
+//! Credentials: verified ingest ([`put`], sharing [`verify`] with
+//! session-state writes), list, get, delete with tombstones (which also
+//! deletes the credential's session state). Every query is scoped by the
+//! caller's user and item list.
 
 mod ingest;
+pub mod verify;
 
 use sealvault::KeyId;
 use sealvault::wire::{Assigned, CredentialDetail, CredentialList, CredentialSummary};
@@ -115,6 +118,7 @@ pub async fn delete(
         return Err(ApiError::version_conflict(current));
     }
     tx.delete_leases(user, item).await?;
+    tx.delete_session_state(user, item).await?;
     tx.remove_live_item(user).await?;
     let event = principal
         .event("credential.delete")

@@ -4,11 +4,16 @@
 //! Rotation runs in one transaction holding the user's key row: a new key
 //! is made and wrapped, every envelope of the user is opened in memory
 //! (zeroizing buffers) and re-sealed under it with the same context and a
-//! fresh salt and nonce, and the old key's row and salts are deleted. A
+//! fresh salt and nonce — session states under the new key's state key —
+//! and the old key's row and salts are deleted. Master-key rotation needs
+//! nothing for session states: they are under keys derived from the data
+//! key, which only its wrapping changes. A
 //! crash leaves the old state or the new, never a mix.
 
 use sealvault::wire::{DataKeyBody, Rotated, SecretString};
-use sealvault::{Context, DataKey, ItemInfo, KeyId, Kind, encoding, inspect, open, seal_item};
+use sealvault::{
+    Context, DataKey, ItemInfo, KeyId, Kind, encoding, inspect, open, seal_item, state_key,
+};
 
 use crate::api::AppState;
 use crate::auth::Principal;
@@ -85,25 +90,49 @@ pub async fn current(state: &AppState, principal: &Principal) -> ApiResult<DataK
     Ok(body(&key))
 }
 
+/// Where an envelope is stored: its user, item and version.
+#[derive(Clone, Copy)]
+struct Stored<'a> {
+    user: &'a str,
+    item: &'a str,
+    version: i64,
+}
+
+impl<'a> From<&'a CredentialRow> for Stored<'a> {
+    fn from(row: &'a CredentialRow) -> Self {
+        Self {
+            user: &row.user_id,
+            item: &row.item_id,
+            version: row.version,
+        }
+    }
+}
+
+/// The envelope's kind, from its context.
+fn kind_of(envelope: &[u8]) -> ApiResult<Kind> {
+    Ok(inspect(envelope)?
+        .context
+        .get(sealvault::item::SV_KIND)
+        .unwrap_or_default()
+        .parse()?)
+}
+
 /// The context an envelope carries, split into its item info and extras,
 /// checked against where it is stored.
 fn reseal(
     old: &DataKey,
     new: &DataKey,
-    row: &CredentialRow,
+    at: Stored<'_>,
     envelope: &[u8],
     config: Option<&serde_json::Value>,
 ) -> ApiResult<Vec<u8>> {
     let context = inspect(envelope)?.context;
-    let kind: Kind = context
-        .get(sealvault::item::SV_KIND)
-        .unwrap_or_default()
-        .parse()?;
-    let version = u64::try_from(row.version).map_err(ApiError::internal)?;
+    let kind = kind_of(envelope)?;
+    let version = u64::try_from(at.version).map_err(ApiError::internal)?;
     let info = ItemInfo {
         kind,
-        user: &row.user_id,
-        item: &row.item_id,
+        user: at.user,
+        item: at.item,
         version,
         config: config.filter(|_| kind == Kind::Credential),
     };
@@ -133,11 +162,11 @@ async fn reseal_row(
         return Ok(0);
     };
     let config: serde_json::Value = serde_json::from_str(config).map_err(ApiError::internal)?;
-    let sealed = reseal(old, new, row, envelope, Some(&config))?;
+    let sealed = reseal(old, new, row.into(), envelope, Some(&config))?;
     let totp = row
         .totp_envelope
         .as_deref()
-        .map(|t| reseal(old, new, row, t, None))
+        .map(|t| reseal(old, new, row.into(), t, None))
         .transpose()?;
     let key_id = new.key_id().as_bytes().to_vec();
     for env in std::iter::once(&sealed).chain(totp.as_ref()) {
@@ -153,6 +182,38 @@ async fn reseal_row(
     )
     .await?;
     Ok(1 + u64::from(totp.is_some()))
+}
+
+/// Re-seals every session state of `user` from the old data key's state
+/// key to the new one's (same context, new salt and nonce) and records the
+/// new salts; returns how many.
+async fn reseal_states(
+    tx: &mut dyn Tx,
+    old: &DataKey,
+    new: &DataKey,
+    user: &str,
+) -> ApiResult<u64> {
+    let key_id = new.key_id().as_bytes().to_vec();
+    let mut done = 0;
+    for row in tx.session_states(user).await? {
+        if kind_of(&row.envelope)? != Kind::SessionState {
+            return Err(ApiError::internal("stored session state of another kind"));
+        }
+        let old_sk = state_key(old, user, &row.item_id)?;
+        let new_sk = state_key(new, user, &row.item_id)?;
+        let at = Stored {
+            user,
+            item: &row.item_id,
+            version: row.version,
+        };
+        let sealed = reseal(&old_sk, &new_sk, at, &row.envelope, None)?;
+        tx.insert_salt(&key_id, crate::credentials::salt_of(&sealed))
+            .await?;
+        tx.reseal_session_state(user, &row.item_id, &key_id, &sealed)
+            .await?;
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// `POST /v1/keys/rotate`.
@@ -192,10 +253,12 @@ pub async fn rotate_with_progress(
         reencrypted += reseal_row(tx.as_mut(), &old, &new, cred).await?;
         progress(done, total);
     }
+    let states = reseal_states(tx.as_mut(), &old, &new, user).await?;
+    reencrypted += states;
     tx.delete_data_key(&row.key_id).await?;
     tx.delete_salts(&row.key_id).await?;
     tx.insert_data_key(&new_row).await?;
-    let detail = serde_json::json!({ "old_key_id": current, "key_id": new.key_id(), "reencrypted": reencrypted });
+    let detail = serde_json::json!({ "old_key_id": current, "key_id": new.key_id(), "reencrypted": reencrypted, "session_states": states });
     state
         .auditor
         .append(

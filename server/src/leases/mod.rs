@@ -269,9 +269,9 @@ pub async fn held(
     Ok(lease)
 }
 
-/// The caller's live lease on `item` in its login phase, by its secret;
-/// `lease_required` otherwise.
-pub async fn login_lease(
+/// The caller's live lease on `item` (any purpose and phase), by its
+/// secret; `lease_required` otherwise.
+pub async fn live_lease(
     tx: &mut dyn Tx,
     principal: &Principal,
     item: &str,
@@ -283,8 +283,28 @@ pub async fn login_lease(
     tx.leases(user, item)
         .await?
         .into_iter()
-        .find(|l| bool::from(l.token_hash.ct_eq(&hash)) && l.expires_at > at && l.phase == "login")
-        .ok_or_else(ApiError::lease_required)
+        .find(|l| bool::from(l.token_hash.ct_eq(&hash)) && l.expires_at > at)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::LeaseRequired,
+                "a live lease on this credential is required",
+            )
+        })
+}
+
+/// The caller's live lease on `item` in its login phase, by its secret;
+/// `lease_required` otherwise.
+pub async fn login_lease(
+    tx: &mut dyn Tx,
+    principal: &Principal,
+    item: &str,
+    secret: &str,
+) -> ApiResult<LeaseRow> {
+    match live_lease(tx, principal, item, secret).await {
+        Ok(lease) if lease.phase == "login" => Ok(lease),
+        Err(e) if e.code != ErrorCode::LeaseRequired => Err(e),
+        _ => Err(ApiError::lease_required()),
+    }
 }
 
 /// `POST /v1/sessions/{sid}/heartbeat`.

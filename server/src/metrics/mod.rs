@@ -1,5 +1,5 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status,
-//! latencies, data-key unwraps, audit writes, leases.
+//! latencies, data-key unwraps, audit writes, leases, session states.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -32,6 +32,13 @@ pub struct LeaseLabels {
     pub outcome: String,
 }
 
+/// Labels of a session-state event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    /// `put`, `get`, `delete`, `expired` (on use), `swept`, `resealed`.
+    pub event: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -49,6 +56,8 @@ pub struct Metrics {
     pub audit_writes: Counter,
     /// Lease events.
     pub leases: Family<LeaseLabels, Counter>,
+    /// Session-state events.
+    pub session_states: Family<StateLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -68,6 +77,7 @@ impl Metrics {
         let unwraps = Counter::default();
         let audit_writes = Counter::default();
         let leases = Family::<LeaseLabels, Counter>::default();
+        let session_states = Family::<StateLabels, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -85,6 +95,11 @@ impl Metrics {
             audit_writes.clone(),
         );
         registry.register("leases", "Lease events by outcome", leases.clone());
+        registry.register(
+            "session_states",
+            "Session-state events",
+            session_states.clone(),
+        );
         Self {
             registry,
             requests,
@@ -92,6 +107,7 @@ impl Metrics {
             unwraps,
             audit_writes,
             leases,
+            session_states,
         }
     }
 
@@ -100,6 +116,15 @@ impl Metrics {
         self.leases
             .get_or_create(&LeaseLabels {
                 outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a session-state event.
+    pub fn session_state(&self, event: &str) {
+        self.session_states
+            .get_or_create(&StateLabels {
+                event: event.to_owned(),
             })
             .inc();
     }

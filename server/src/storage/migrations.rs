@@ -18,6 +18,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "live items",
         include_str!("../../migrations/sqlite/0002_live_items.sql"),
     ),
+    (
+        3,
+        "session state",
+        include_str!("../../migrations/sqlite/0003_session_state.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of every PostgreSQL migration.
@@ -31,6 +36,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "live items",
         include_str!("../../migrations/postgres/0002_live_items.sql"),
+    ),
+    (
+        3,
+        "session state",
+        include_str!("../../migrations/postgres/0003_session_state.sql"),
     ),
 ];
 

@@ -198,6 +198,56 @@ pub trait Tx: Send {
         now: i64,
     ) -> StoreResult<()>;
 
+    // session states
+    /// A credential's session state.
+    async fn session_state(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<SessionStateRow>>;
+    /// Every session state of a user (rotation).
+    async fn session_states(&mut self, user_id: &str) -> StoreResult<Vec<SessionStateRow>>;
+    /// Inserts or replaces a credential's session state.
+    async fn put_session_state(&mut self, row: &SessionStateRow) -> StoreResult<()>;
+    /// Moves a state's `last_used_at`.
+    async fn touch_session_state(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Deletes a credential's session state; false when there was none.
+    async fn delete_session_state(&mut self, user_id: &str, item_id: &str) -> StoreResult<bool>;
+    /// Replaces a state's envelope (rotation).
+    async fn reseal_session_state(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        key_id: &[u8],
+        envelope: &[u8],
+    ) -> StoreResult<()>;
+    /// The state counters on a credential's row (tombstones included).
+    async fn state_counters(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+    ) -> StoreResult<Option<StateCounters>>;
+    /// Sets the state counters if the version is still `expected`; false otherwise.
+    async fn set_state_counters(
+        &mut self,
+        user_id: &str,
+        item_id: &str,
+        counters: StateCounters,
+        expected: i64,
+    ) -> StoreResult<bool>;
+    /// The times of every user's states after `(user_id, item_id)`, in key
+    /// order, with their credential's config (no envelopes): the sweeper's scan.
+    async fn state_times(
+        &mut self,
+        after: (&str, &str),
+        limit: i64,
+    ) -> StoreResult<Vec<StateTimes>>;
+
     // audit
     /// The chain head `(seq, mac)`, row-locked in a write transaction.
     async fn lock_audit_head(&mut self) -> StoreResult<(i64, Vec<u8>)>;

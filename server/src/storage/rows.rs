@@ -152,3 +152,53 @@ pub struct AuditRow {
     /// `HMAC(audit key, prev mac | record)`.
     pub mac: Vec<u8>,
 }
+
+/// A credential's saved browser session state (its envelope verbatim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStateRow {
+    /// Owner.
+    pub user_id: String,
+    /// Credential.
+    pub item_id: String,
+    /// The state's version.
+    pub version: i64,
+    /// Data key id the state key derives from.
+    pub key_id: Vec<u8>,
+    /// The `session-state` envelope, verbatim.
+    pub envelope: Vec<u8>,
+    /// Fencing token of the lease that wrote it.
+    pub fencing_token: i64,
+    /// First write after the state was absent.
+    pub created_at: i64,
+    /// Last GET or PUT.
+    pub last_used_at: i64,
+    /// Hard expiry the writer named, if any.
+    pub expires_at: Option<i64>,
+}
+
+/// A credential's state counters, kept on its row so they outlive the
+/// state: the last version written and the last writer's fencing token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateCounters {
+    /// Last session-state version written (0: never).
+    pub version: i64,
+    /// Fencing token of the last writer (or deleter).
+    pub fencing: i64,
+}
+
+/// A state's times and its credential's config, for the expiry sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTimes {
+    /// Owner.
+    pub user_id: String,
+    /// Credential.
+    pub item_id: String,
+    /// First write after the state was absent.
+    pub created_at: i64,
+    /// Last GET or PUT.
+    pub last_used_at: i64,
+    /// Hard expiry the writer named, if any.
+    pub expires_at: Option<i64>,
+    /// The credential's config JSON.
+    pub config: Option<String>,
+}

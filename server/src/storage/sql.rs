@@ -11,8 +11,8 @@ use sqlx::{Pool, Postgres, Row, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{
-    AuditRow, CredentialRow, DataKeyRow, LeaseRow, Store, StoreError, StoreResult, TokenRow, Tx,
-    UserRow, VaultKeyRow, WaiterRow, migrations,
+    AuditRow, CredentialRow, DataKeyRow, LeaseRow, SessionStateRow, StateCounters, StateTimes,
+    Store, StoreError, StoreResult, TokenRow, Tx, UserRow, VaultKeyRow, WaiterRow, migrations,
 };
 
 /// Opens the store a database URL names (`sqlite://…` or `postgres://…`).
@@ -76,6 +76,7 @@ const TOKEN_COLS: &str =
 const KEY_COLS: &str = "key_id, user_id, mk_id, wrapped, created_at";
 const CRED_COLS: &str = "user_id, item_id, version, deleted, key_id, envelope, totp_envelope, config, assigned, created_at, updated_at";
 const LEASE_COLS: &str = "id, user_id, item_id, token_id, token_hash, purpose, phase, fencing_token, ttl_secs, created_at, expires_at";
+const STATE_COLS: &str = "user_id, item_id, version, key_id, envelope, fencing_token, created_at, last_used_at, expires_at";
 const AUDIT_COLS: &str = "seq, at, action, user_id, token_id, item_id, detail, mac";
 
 macro_rules! sql_store {
@@ -186,6 +187,20 @@ macro_rules! sql_store {
                     fencing_token: r.try_get("fencing_token")?,
                     ttl_secs: r.try_get("ttl_secs")?,
                     created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                })
+            }
+
+            fn state_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<SessionStateRow> {
+                Ok(SessionStateRow {
+                    user_id: r.try_get("user_id")?,
+                    item_id: r.try_get("item_id")?,
+                    version: r.try_get("version")?,
+                    key_id: r.try_get("key_id")?,
+                    envelope: r.try_get("envelope")?,
+                    fencing_token: r.try_get("fencing_token")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
                     expires_at: r.try_get("expires_at")?,
                 })
             }
@@ -663,6 +678,139 @@ macro_rules! sql_store {
                 .await
                 .map_err(map_err)?;
                 Ok(())
+            }
+
+            async fn session_state(&mut self, user_id: &str, item_id: &str) -> StoreResult<Option<SessionStateRow>> {
+                let sql = format!("SELECT {STATE_COLS} FROM session_states WHERE user_id = $1 AND item_id = $2");
+                let row = sqlx::query(&sql).bind(user_id).bind(item_id).fetch_optional(&mut *self.0).await?;
+                row.as_ref().map(Self::state_row).transpose()
+            }
+
+            async fn session_states(&mut self, user_id: &str) -> StoreResult<Vec<SessionStateRow>> {
+                let sql = format!("SELECT {STATE_COLS} FROM session_states WHERE user_id = $1 ORDER BY item_id");
+                let rows = sqlx::query(&sql).bind(user_id).fetch_all(&mut *self.0).await?;
+                rows.iter().map(Self::state_row).collect()
+            }
+
+            async fn put_session_state(&mut self, s: &SessionStateRow) -> StoreResult<()> {
+                let sql = format!(
+                    "INSERT INTO session_states ({STATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (user_id, item_id) DO UPDATE SET version = excluded.version, \
+                     key_id = excluded.key_id, envelope = excluded.envelope, \
+                     fencing_token = excluded.fencing_token, created_at = excluded.created_at, \
+                     last_used_at = excluded.last_used_at, expires_at = excluded.expires_at"
+                );
+                sqlx::query(&sql)
+                    .bind(&s.user_id)
+                    .bind(&s.item_id)
+                    .bind(s.version)
+                    .bind(&s.key_id)
+                    .bind(&s.envelope)
+                    .bind(s.fencing_token)
+                    .bind(s.created_at)
+                    .bind(s.last_used_at)
+                    .bind(s.expires_at)
+                    .execute(&mut *self.0)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn touch_session_state(&mut self, user_id: &str, item_id: &str, at: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE session_states SET last_used_at = $3 WHERE user_id = $1 AND item_id = $2")
+                    .bind(user_id)
+                    .bind(item_id)
+                    .bind(at)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session_state(&mut self, user_id: &str, item_id: &str) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM session_states WHERE user_id = $1 AND item_id = $2")
+                    .bind(user_id)
+                    .bind(item_id)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn reseal_session_state(
+                &mut self,
+                user_id: &str,
+                item_id: &str,
+                key_id: &[u8],
+                envelope: &[u8],
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE session_states SET key_id = $3, envelope = $4 WHERE user_id = $1 AND item_id = $2")
+                    .bind(user_id)
+                    .bind(item_id)
+                    .bind(key_id)
+                    .bind(envelope)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn state_counters(&mut self, user_id: &str, item_id: &str) -> StoreResult<Option<StateCounters>> {
+                let row = sqlx::query(
+                    "SELECT state_version, state_fencing FROM credentials WHERE user_id = $1 AND item_id = $2",
+                )
+                .bind(user_id)
+                .bind(item_id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                row.map(|r| {
+                    Ok(StateCounters { version: r.try_get("state_version")?, fencing: r.try_get("state_fencing")? })
+                })
+                .transpose()
+            }
+
+            async fn set_state_counters(
+                &mut self,
+                user_id: &str,
+                item_id: &str,
+                counters: StateCounters,
+                expected: i64,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE credentials SET state_version = $3, state_fencing = $4 \
+                     WHERE user_id = $1 AND item_id = $2 AND state_version = $5",
+                )
+                .bind(user_id)
+                .bind(item_id)
+                .bind(counters.version)
+                .bind(counters.fencing)
+                .bind(expected)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn state_times(&mut self, after: (&str, &str), limit: i64) -> StoreResult<Vec<StateTimes>> {
+                let rows = sqlx::query(
+                    "SELECT s.user_id, s.item_id, s.created_at, s.last_used_at, s.expires_at, c.config \
+                     FROM session_states s LEFT JOIN credentials c \
+                     ON c.user_id = s.user_id AND c.item_id = s.item_id \
+                     WHERE (s.user_id, s.item_id) > ($1, $2) ORDER BY s.user_id, s.item_id LIMIT $3",
+                )
+                .bind(after.0)
+                .bind(after.1)
+                .bind(limit)
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(StateTimes {
+                            user_id: r.try_get("user_id")?,
+                            item_id: r.try_get("item_id")?,
+                            created_at: r.try_get("created_at")?,
+                            last_used_at: r.try_get("last_used_at")?,
+                            expires_at: r.try_get("expires_at")?,
+                            config: r.try_get("config")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn lock_audit_head(&mut self) -> StoreResult<(i64, Vec<u8>)> {

@@ -79,6 +79,24 @@ impl Server {
         Some(server)
     }
 
+    /// A handle on a vault the test runs in-process (`app::Embedded`):
+    /// the same helpers, no child process.
+    pub fn attached(base: String, dir: tempfile::TempDir, db: Db, database_url: String) -> Server {
+        Server {
+            child: None,
+            base,
+            dir,
+            db,
+            database_url,
+            logs: Arc::new(Mutex::new(String::new())),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap(),
+            extra_env: Vec::new(),
+        }
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.args(args)

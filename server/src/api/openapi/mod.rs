@@ -6,7 +6,7 @@ pub(crate) mod schemas;
 
 use utoipa::OpenApi;
 
-use super::routes::{audit, credentials, keys, sessions, system, users};
+use super::routes::{audit, credentials, keys, session_state, sessions, system, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,9 @@ use super::routes::{audit, credentials, keys, sessions, system, users};
         sessions::release,
         sessions::access,
         sessions::totp,
+        session_state::put,
+        session_state::get,
+        session_state::delete,
         audit::list,
     ),
     components(schemas(
@@ -70,6 +73,9 @@ use super::routes::{audit, credentials, keys, sessions, system, users};
         schemas::Access,
         schemas::TotpRequest,
         schemas::TotpCode,
+        schemas::PutSessionState,
+        schemas::SessionStateWritten,
+        schemas::SessionStateBody,
         schemas::AuditRecord,
         schemas::AuditList,
     ))

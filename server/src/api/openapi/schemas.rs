@@ -302,3 +302,31 @@ pub struct AuditRecord {
 pub struct AuditList {
     items: Vec<AuditRecord>,
 }
+
+/// `PUT /v1/credentials/{id}/session-state`: a `session-state` envelope
+/// (unpadded base64url) sealed under the state key; `expires_at` an
+/// optional hard expiry (unix seconds).
+#[derive(ToSchema)]
+pub struct PutSessionState {
+    envelope: String,
+    expected_version: u64,
+    expires_at: Option<i64>,
+}
+
+/// A stored session-state version.
+#[derive(ToSchema)]
+pub struct SessionStateWritten {
+    version: u64,
+    key_id: String,
+    created_at: i64,
+    last_used_at: i64,
+}
+
+/// A saved session state.
+#[derive(ToSchema)]
+pub struct SessionStateBody {
+    envelope: String,
+    version: u64,
+    created_at: i64,
+    last_used_at: i64,
+}

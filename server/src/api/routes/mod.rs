@@ -3,17 +3,20 @@
 pub(super) mod audit;
 pub(super) mod credentials;
 pub(super) mod keys;
+pub(super) mod session_state;
 pub(super) mod sessions;
 pub(super) mod system;
 pub(super) mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use super::AppState;
 
-/// Every route of API v1.
-pub fn routes() -> Router<AppState> {
+/// Every route of API v1; session-state bodies may reach
+/// `state_body_limit` bytes (the rest keep the router's limit).
+pub fn routes(state_body_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
         .route("/metrics", get(system::metrics))
@@ -42,6 +45,13 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/credentials/{id}/sessions", post(sessions::acquire))
         .route("/v1/credentials/{id}/access", post(sessions::access))
         .route("/v1/credentials/{id}/totp", post(sessions::totp))
+        .route(
+            "/v1/credentials/{id}/session-state",
+            put(session_state::put)
+                .get(session_state::get)
+                .delete(session_state::delete)
+                .layer(DefaultBodyLimit::max(state_body_limit)),
+        )
         .route("/v1/sessions/{sid}/heartbeat", post(sessions::heartbeat))
         .route(
             "/v1/sessions/{sid}/login-complete",

@@ -14,7 +14,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::{access, leases};
 
-fn lease_token(headers: &HeaderMap) -> ApiResult<&str> {
+/// The `X-Lease-Token` header; `lease_required` without it.
+pub(super) fn lease_token(headers: &HeaderMap) -> ApiResult<&str> {
     headers
         .get(LEASE_TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
