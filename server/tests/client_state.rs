@@ -129,13 +129,14 @@ both_dbs!(conflicts_are_reported_typed, |s: Server| async move {
     let newer = owner.session("acme", Purpose::Use).await.unwrap();
     assert!(older.load_state().await.unwrap().is_none());
     assert!(newer.load_state().await.unwrap().is_none());
-    newer.save_state(&sample(-1.0)).await.unwrap();
-    // The older lease read version 0: its save is a conflict, never an overwrite.
-    let err = older.save_state(&sample(-1.0)).await.unwrap_err();
+    older.save_state(&sample(-1.0)).await.unwrap();
+    // The newer lease read version 0: its save is a conflict, never an overwrite.
+    let err = newer.save_state(&sample(-1.0)).await.unwrap_err();
     assert!(err.is(ErrorCode::VersionConflict), "{err:?}");
     assert_eq!(err.api().unwrap().current_version, Some(1));
-    // Even after re-reading, the lower fencing token is refused.
-    older.load_state().await.unwrap().expect("newer's state");
+    // Re-read, it saves; from then on the lower fencing token is refused.
+    newer.load_state().await.unwrap().expect("older's state");
+    assert_eq!(newer.save_state(&sample(-1.0)).await.unwrap().version, 2);
     let err = older.save_state(&sample(-1.0)).await.unwrap_err();
     assert!(err.is(ErrorCode::StaleFencingToken), "{err:?}");
     assert_eq!(err.status(), Some(409));
