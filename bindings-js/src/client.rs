@@ -778,9 +778,17 @@ impl JsSession {
             let out = json(&answer)?;
             if let Some(choice) = choice {
                 let proxy = Object::new();
-                set(&proxy, "id", &choice.id.as_deref().map_or(JsValue::NULL, JsValue::from))?;
+                set(
+                    &proxy,
+                    "id",
+                    &choice.id.as_deref().map_or(JsValue::NULL, JsValue::from),
+                )?;
                 set(&proxy, "url", &SecretText::copy(&choice.url).into())?;
-                set(&proxy, "ip", &choice.ip.as_deref().map_or(JsValue::NULL, JsValue::from))?;
+                set(
+                    &proxy,
+                    "ip",
+                    &choice.ip.as_deref().map_or(JsValue::NULL, JsValue::from),
+                )?;
                 set(out.unchecked_ref(), "proxy", &proxy.into())?;
             }
             Ok(out)

@@ -601,7 +601,10 @@ impl Session {
         if let Some(choice) = choice {
             let proxy = PyDict::new(py);
             proxy.set_item("id", &choice.id)?;
-            proxy.set_item("url", Bound::new(py, SecretStr::new(choice.url.expose_secret()))?)?;
+            proxy.set_item(
+                "url",
+                Bound::new(py, SecretStr::new(choice.url.expose_secret()))?,
+            )?;
             proxy.set_item("ip", &choice.ip)?;
             out.set_item("proxy", proxy)?;
         }

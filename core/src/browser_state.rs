@@ -126,7 +126,10 @@ fn session_cookie() -> f64 {
 }
 
 /// Whole seconds as a JSON integer (as Playwright writes them), else a float.
-fn seconds<S: serde::Serializer>(value: &f64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn seconds<S: serde::Serializer>(
+    value: &f64,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if value.fract() == 0.0 && value.abs() <= EXACT {
         // Exact: a whole number within ±2^53.
@@ -422,7 +425,10 @@ mod tests {
         let cookie = &state.cookies[0];
         assert_eq!((cookie.expires, cookie.same_site.as_str()), (-1.0, "Lax"));
         assert!(state.origins.is_empty());
-        assert_eq!(json(&BrowserState::default()), serde_json::json!({"cookies": [], "origins": []}));
+        assert_eq!(
+            json(&BrowserState::default()),
+            serde_json::json!({"cookies": [], "origins": []})
+        );
     }
 
     #[test]
@@ -459,7 +465,11 @@ mod tests {
         assert_eq!(kept.origins.len(), 2);
         assert!(kept.origins.iter().all(|o| o.local_storage.is_empty()));
         assert!(!kept.origins[0].extra.contains_key("indexedDB"));
-        assert_eq!(kept.origin("http://other.test").map(|o| o.session_storage.len()), Some(1));
+        assert_eq!(
+            kept.origin("http://other.test")
+                .map(|o| o.session_storage.len()),
+            Some(1)
+        );
     }
 
     #[test]
@@ -481,7 +491,13 @@ mod tests {
     fn debug_and_errors_hold_no_values() {
         let state = sample();
         let shown = format!("{state:?} {state:#?} {:?}", state.cookies);
-        for secret in ["cookie-secret", "r-secret", "ls-secret", "ss-secret", "only-session-value"] {
+        for secret in [
+            "cookie-secret",
+            "r-secret",
+            "ls-secret",
+            "ss-secret",
+            "only-session-value",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("http://acme.test"), "{shown}");

@@ -27,7 +27,10 @@ async fn owner_with(s: &Server, config: Value) -> Client {
 
 fn config(extra: Value) -> Value {
     let mut config = json!({"name": "acme", "login_url": "http://acme.test/login"});
-    config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     config
 }
 
@@ -56,7 +59,10 @@ fn all_flags() -> Value {
 both_dbs!(save_load_delete_round_trip, |s: Server| async move {
     let owner = owner_with(&s, config(all_flags())).await;
     let session = owner.session("acme", Purpose::Login).await.unwrap();
-    assert!(session.load_state().await.unwrap().is_none(), "nothing saved yet");
+    assert!(
+        session.load_state().await.unwrap().is_none(),
+        "nothing saved yet"
+    );
     let state = sample(4_000_000_000.0);
     let written = session.save_state(&state).await.unwrap();
     assert_eq!(written.version, 1);
@@ -69,8 +75,11 @@ both_dbs!(save_load_delete_round_trip, |s: Server| async move {
 
     // A new lease (purpose use) that saves without loading learns the version.
     let user = owner.user_id().await.unwrap();
-    let agent = Client::new(&s.base, &s.token(&user, &["sessions"], Some(vec!["acme"])).await)
-        .unwrap();
+    let agent = Client::new(
+        &s.base,
+        &s.token(&user, &["sessions"], Some(vec!["acme"])).await,
+    )
+    .unwrap();
     let session = agent.session("acme", Purpose::Use).await.unwrap();
     assert_eq!(session.save_state(&state).await.unwrap().version, 3);
     session.delete_state().await.unwrap();
@@ -87,9 +96,14 @@ both_dbs!(persistence_flags_are_honoured, |s: Server| async move {
     session.save_state(&sample(4_000_000_000.0)).await.unwrap();
     let loaded = session.load_state().await.unwrap().expect("saved");
     assert!(loaded.cookies.is_empty(), "cookies off");
-    let origin = loaded.origin("http://acme.test").expect("localStorage kept");
+    let origin = loaded
+        .origin("http://acme.test")
+        .expect("localStorage kept");
     assert_eq!(origin.local_storage.len(), 1);
-    assert_eq!(origin.local_storage[0].value.expose_secret(), "local-secret");
+    assert_eq!(
+        origin.local_storage[0].value.expose_secret(),
+        "local-secret"
+    );
     assert!(origin.session_storage.is_empty(), "sessionStorage off");
 
     // Defaults (no session_persistence): cookies and localStorage only.
@@ -114,7 +128,10 @@ both_dbs!(cookie_expiry_ends_the_state, |s: Server| async move {
     session.save_state(&sample(soon)).await.unwrap();
     assert!(session.load_state().await.unwrap().is_some());
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    assert!(session.load_state().await.unwrap().is_none(), "expired with the cookie");
+    assert!(
+        session.load_state().await.unwrap().is_none(),
+        "expired with the cookie"
+    );
     // Without the flag the same state outlives its cookie.
     let owner = owner_with(&s, config(json!({}))).await;
     let session = owner.session("acme", Purpose::Login).await.unwrap();
@@ -142,7 +159,10 @@ both_dbs!(conflicts_are_reported_typed, |s: Server| async move {
     assert_eq!(err.status(), Some(409));
     let err = older.delete_state().await.unwrap_err();
     assert!(err.is(ErrorCode::StaleFencingToken), "{err:?}");
-    assert!(newer.load_state().await.unwrap().is_some(), "nothing overwritten");
+    assert!(
+        newer.load_state().await.unwrap().is_some(),
+        "nothing overwritten"
+    );
 });
 
 both_dbs!(stale_key_retry_after_rotation, |s: Server| async move {
@@ -156,7 +176,11 @@ both_dbs!(stale_key_retry_after_rotation, |s: Server| async move {
     let rotated = owner.rotate_data_key(old_key).await.unwrap();
     assert_ne!(rotated.key_id, old_key);
     // The state was re-sealed: loading opens it after a heartbeat.
-    let loaded = session.load_state().await.unwrap().expect("re-sealed state");
+    let loaded = session
+        .load_state()
+        .await
+        .unwrap()
+        .expect("re-sealed state");
     assert!(loaded == sample(-1.0));
     assert_eq!(session.state_key_id(), rotated.key_id);
     // Rotate again: the save under the old key gets stale_data_key and retries.

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use super::{ClientBuilder, ClientError, ClientResult, Credential, OneTimeCode, SessionOptions};
+use crate::browser_state::BrowserState;
 use crate::wire::{
     Access, AcquireLease, AuditList, CreateToken, CredentialDetail, CredentialSummary,
     CredentialWritten, Heartbeat, LeaseGrant, LeasePhase, LoginComplete, Me, Meta, PutCredential,
     Rotated, SecretString, TokenCreated, TokenInfo, TotpCode, TotpRequest, User,
 };
-use crate::browser_state::BrowserState;
 use crate::wire::{
     ProxyAnswer, ProxyRequest, PutSessionState, SessionStateBody, SessionStateWritten,
     WorkflowProxy,
@@ -237,7 +237,10 @@ impl Session {
     }
 
     /// The proxy to use; see [`super::Session::resolve_proxy`].
-    pub fn resolve_proxy(&self, workflow_proxy: Option<WorkflowProxy>) -> ClientResult<ProxyAnswer> {
+    pub fn resolve_proxy(
+        &self,
+        workflow_proxy: Option<WorkflowProxy>,
+    ) -> ClientResult<ProxyAnswer> {
         self.rt.block_on(self.inner().resolve_proxy(workflow_proxy))
     }
 

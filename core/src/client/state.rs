@@ -57,7 +57,10 @@ impl Session {
             Some(version) => version,
             None => self.current_state_version().await?,
         };
-        let written = match self.put_sealed(&plaintext, expected_version, expires_at).await {
+        let written = match self
+            .put_sealed(&plaintext, expected_version, expires_at)
+            .await
+        {
             Err(e) if e.is(ErrorCode::StaleDataKey) => {
                 self.heartbeat().await?;
                 self.put_sealed(&plaintext, expected_version, expires_at)
