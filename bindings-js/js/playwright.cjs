@@ -6,15 +6,18 @@
 // flags, sealing and the expiry hint happen in the core (`saveState`).
 "use strict";
 
-/** Reads the page's sessionStorage as [{name, value}] (runs in the page). */
-const READ_SESSION_STORAGE = `() => {
+/**
+ * Runs in the page (Playwright serializes the function): the page's origin
+ * and its sessionStorage as [{name, value}].
+ */
+function readSessionStorage() {
   const out = [];
   for (let i = 0; i < sessionStorage.length; i++) {
     const name = sessionStorage.key(i);
     out.push({ name, value: sessionStorage.getItem(name) });
   }
   return { origin: location.origin, entries: out };
-}`;
+}
 
 /**
  * The context's state: `context.storageState()` (cookies, localStorage)
@@ -26,7 +29,7 @@ async function captureContext(context) {
   for (const page of context.pages()) {
     let found;
     try {
-      found = await page.evaluate(READ_SESSION_STORAGE);
+      found = await page.evaluate(readSessionStorage);
     } catch {
       continue; // a closed or crashed page, or an opaque origin
     }

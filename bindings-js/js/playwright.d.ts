@@ -3,7 +3,7 @@
 import type { BrowserState, Session, SessionStateWritten } from "./index.js";
 
 /** The parts of a Playwright `Page` the helpers use. */
-export interface PageLike { evaluate<R>(script: string): Promise<R>; }
+export interface PageLike { evaluate<R>(fn: () => R): Promise<R>; }
 /** The parts of a Playwright `BrowserContext` the helpers use. */
 export interface BrowserContextLike {
   storageState(): Promise<{ cookies: unknown[]; origins: unknown[] }>;

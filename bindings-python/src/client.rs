@@ -575,7 +575,10 @@ impl Session {
         let Some(state) = py.detach(|| session.load_state())? else {
             return Ok(None);
         };
-        Ok(Some(from_json(py, &state.to_value()?)?))
+        let mut value = state.to_value()?;
+        let out = from_json(py, &value);
+        sealvault::browser_state::wipe_json(&mut value);
+        Ok(Some(out?))
     }
 
     /// Deletes the stored browser state.

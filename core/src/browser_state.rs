@@ -153,7 +153,7 @@ impl BrowserState {
     pub fn from_value(value: serde_json::Value) -> Result<Self> {
         let mut value = value;
         let parsed = Self::deserialize(&value).map_err(|e| shape_error(&e));
-        wipe_value(&mut value);
+        wipe_json(&mut value);
         parsed
     }
 
@@ -166,7 +166,7 @@ impl BrowserState {
     }
 
     /// The state as a JSON value (for a binding to hand back). The value
-    /// is not wiped on drop: convert it and drop it at once.
+    /// is not wiped on drop: convert it, then [`wipe_json`] it.
     pub fn to_value(&self) -> Result<serde_json::Value> {
         serde_json::to_value(self)
             .map_err(|_| Error::InvalidRequest("browser state does not serialize".into()))
@@ -298,19 +298,20 @@ fn shape_error(e: &serde_json::Error) -> Error {
     ))
 }
 
-/// Wipes every string in a JSON value (keys cannot be reached in place).
-fn wipe_value(value: &mut serde_json::Value) {
+/// Wipes every string in a JSON value (keys cannot be reached in place):
+/// for a binding to clean up after [`BrowserState::to_value`].
+pub fn wipe_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe_value),
-        Value::Object(map) => map.values_mut().for_each(wipe_value),
+        Value::Array(items) => items.iter_mut().for_each(wipe_json),
+        Value::Object(map) => map.values_mut().for_each(wipe_json),
         _ => {}
     }
 }
 
 fn wipe_extra(extra: &mut Extra) {
-    extra.values_mut().for_each(wipe_value);
+    extra.values_mut().for_each(wipe_json);
 }
 
 impl Drop for BrowserState {
