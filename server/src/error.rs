@@ -94,6 +94,15 @@ impl ApiError {
         )
     }
 
+    /// `lease_required` where any live lease on the credential will do
+    /// (session state, whatever the lease's purpose or phase).
+    pub fn live_lease_required() -> Self {
+        Self::new(
+            ErrorCode::LeaseRequired,
+            "a live lease on this credential is required",
+        )
+    }
+
     /// `rate_limited`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {

@@ -833,3 +833,88 @@ async fn expiry_sqlite() {
 async fn expiry_postgres() {
     expiry(Db::Postgres).await;
 }
+
+both_dbs!(serve_runs_the_sweeper, |s: Server| async move {
+    let mut s = s;
+    s.kill();
+    s.extra_env = vec![("SEALVAULT_STATE_SWEEP_SECS".into(), "1".into())];
+    s.spawn();
+    let config = json!({"name": "acme", "expiration": {"from_last_use_secs": 1}});
+    let (user, token, _) = owner(&s, config).await;
+    let l = lease(&s, &token, "use", 600).await;
+    let v1 = seal_state(&l.state_key, &user, 1, &state_json("short-lived"));
+    assert_eq!(put(&s, &token, &l, &v1, 0).await.0, StatusCode::CREATED);
+    // Nobody reads it: the server process's own sweeper deletes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while count_states(&s).await != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sweep:\n{}",
+            s.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        s.logs().contains("expired session states swept"),
+        "{}",
+        s.logs()
+    );
+    let r = get(&s, &token, &l.secret).await;
+    assert_eq!(
+        (r.0, r.1["error"]["current_version"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(1))
+    );
+});
+
+both_dbs!(master_key_rotation_needs_nothing, |s: Server| async move {
+    let mut s = s;
+    let (user, token, _) = owner(&s, cfg()).await;
+    let l = lease(&s, &token, "use", 3600).await;
+    let v1 = seal_state(&l.state_key, &user, 1, &state_json("survives"));
+    assert_eq!(put(&s, &token, &l, &v1, 0).await.0, StatusCode::CREATED);
+    s.kill();
+    let old = s.dir.path().join("master.key");
+    let new = s.dir.path().join("master2.key");
+    std::fs::write(&new, sealvault::encoding::b64_encode(&[43u8; 32])).unwrap();
+    let member = |id: &str, path: &std::path::Path, active: bool| {
+        format!(
+            "[[master_keys]]\nid = \"{id}\"\nprovider = \"file\"\npath = \"{}\"\nactive = {active}\n",
+            path.display()
+        )
+    };
+    let both = s.dir.path().join("both.toml");
+    std::fs::write(
+        &both,
+        member("default", &old, false) + &member("mk2", &new, true),
+    )
+    .unwrap();
+    let only_new = s.dir.path().join("new.toml");
+    std::fs::write(&only_new, member("mk2", &new, true)).unwrap();
+    let out = s
+        .command(&["rotate-master-key"])
+        .env_remove("SEALVAULT_MASTER_KEY_FILE")
+        .env("SEALVAULT_CONFIG", &both)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.extra_env = vec![
+        ("SEALVAULT_MASTER_KEY_FILE".into(), String::new()),
+        ("SEALVAULT_CONFIG".into(), only_new.display().to_string()),
+    ];
+    s.spawn();
+    // The state is untouched and its state key unchanged: the master key
+    // only wraps the data key the state key derives from.
+    assert_eq!(stored(&s, &token, &l.secret).await, (v1.clone(), 1));
+    let l2 = lease(&s, &token, "use", 600).await;
+    assert_eq!(l2.state_key, l.state_key);
+    assert_eq!(
+        open_state(&l2.state_key, &user, 1, &v1),
+        state_json("survives")
+    );
+    let v2 = seal_state(&l2.state_key, &user, 2, &state_json("after"));
+    assert_eq!(put(&s, &token, &l2, &v2, 1).await.0, StatusCode::OK);
+});

@@ -281,13 +281,19 @@ mod tests {
         config.apply_env(|name| match name {
             "SEALVAULT_LISTEN" => Some("127.0.0.1:9".into()),
             "SEALVAULT_MASTER_KEY_FILE" => Some("/k".into()),
+            "SEALVAULT_STATE_SWEEP_SECS" => Some("5".into()),
             _ => None,
         });
+        assert_eq!(config.session_state.sweep_interval_secs, 5);
         assert_eq!(config.listen, "127.0.0.1:9");
         assert_eq!(config.limits.items_per_user, 5);
         assert_eq!(config.master_keys.len(), 1);
         assert!(config.master_keys[0].active);
         assert_eq!(config.database_url, "sqlite://sealvault.db");
+        let file: Config = toml::from_str("[session_state]\nsweep_interval_secs = 9\n").unwrap();
+        assert_eq!(file.session_state.sweep_interval_secs, 9);
+        let default: Config = toml::from_str("").unwrap();
+        assert_eq!(default.session_state.sweep_interval_secs, 60);
     }
 
     #[test]

@@ -284,12 +284,7 @@ pub async fn live_lease(
         .await?
         .into_iter()
         .find(|l| bool::from(l.token_hash.ct_eq(&hash)) && l.expires_at > at)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::LeaseRequired,
-                "a live lease on this credential is required",
-            )
-        })
+        .ok_or_else(ApiError::live_lease_required)
 }
 
 /// The caller's live lease on `item` in its login phase, by its secret;

@@ -35,7 +35,7 @@ pub struct LeaseLabels {
 /// Labels of a session-state event.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
-    /// `put`, `get`, `delete`, `expired` (on use), `swept`, `resealed`.
+    /// `put`, `get`, `delete`, `expired` (on use), `swept`.
     pub event: String,
 }
 

@@ -112,22 +112,20 @@ async fn expired_keys(state: &AppState, now: i64) -> StoreResult<Vec<(String, St
         };
         after = (last.user_id.clone(), last.item_id.clone());
         for times in &page {
-            let rules = match times.config.as_deref().map(|c| rules(Some(c))) {
-                Some(Ok(rules)) => rules,
-                // No credential row (an orphan) or an unreadable config:
-                // let `expire_one` decide under the lock.
-                None | Some(Err(_)) => {
-                    found.push((times.user_id.clone(), times.item_id.clone()));
-                    continue;
-                }
+            let due = match times.config.as_deref().map(|c| rules(Some(c))) {
+                Some(Ok(rules)) => expired(
+                    &rules,
+                    times.created_at,
+                    times.last_used_at,
+                    times.expires_at,
+                    now,
+                ),
+                // No live credential (an orphan): `expire_one` decides under the lock.
+                None => true,
+                // An unreadable config (ingest validates it): left alone.
+                Some(Err(_)) => false,
             };
-            if expired(
-                &rules,
-                times.created_at,
-                times.last_used_at,
-                times.expires_at,
-                now,
-            ) {
+            if due {
                 found.push((times.user_id.clone(), times.item_id.clone()));
             }
         }
@@ -138,13 +136,17 @@ async fn expired_keys(state: &AppState, now: i64) -> StoreResult<Vec<(String, St
 }
 
 /// One sweep over every user's states: deletes the expired ones (each
-/// audited as `session_state.expire`); returns how many.
+/// audited as `session_state.expire`); returns how many. Replicas may
+/// sweep at once: each deletion re-checks under the credential's lock.
 pub async fn sweep(state: &AppState) -> ApiResult<u64> {
     let now = state.clock.now();
     let mut deleted = 0;
     for (user, item) in expired_keys(state, now).await? {
-        if expire_one(state, &user, &item).await? {
-            deleted += 1;
+        // One state's failure does not stop the sweep of the others.
+        match expire_one(state, &user, &item).await {
+            Ok(true) => deleted += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(code = e.code.as_str(), "a session state could not be swept"),
         }
     }
     Ok(deleted)

@@ -12,7 +12,7 @@ use sealvault::wire::{
 use super::sessions::lease_token;
 use crate::api::{AppState, Body};
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::session_state;
 
 /// `X-Fencing-Token` as a number, if present and well-formed (checked
@@ -37,7 +37,7 @@ pub async fn put(
 ) -> ApiResult<(StatusCode, Json<SessionStateWritten>)> {
     principal.require(Scope::Sessions)?;
     principal.item(&id)?;
-    let secret = lease_token(&headers)?;
+    let secret = lease_token(&headers).map_err(|_| ApiError::live_lease_required())?;
     let fencing = fencing_token(&headers);
     let (created, written) =
         session_state::put(&state, &principal, &id, secret, fencing, &request).await?;
@@ -59,7 +59,7 @@ pub async fn get(
 ) -> ApiResult<Json<SessionStateBody>> {
     principal.require(Scope::Sessions)?;
     principal.item(&id)?;
-    let secret = lease_token(&headers)?;
+    let secret = lease_token(&headers).map_err(|_| ApiError::live_lease_required())?;
     Ok(Json(
         session_state::get(&state, &principal, &id, secret).await?,
     ))
@@ -75,7 +75,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     principal.require(Scope::Sessions)?;
     principal.item(&id)?;
-    let secret = lease_token(&headers)?;
+    let secret = lease_token(&headers).map_err(|_| ApiError::live_lease_required())?;
     session_state::delete(&state, &principal, &id, secret).await?;
     Ok(StatusCode::NO_CONTENT)
 }
