@@ -239,3 +239,36 @@ def test_gone_after_expiry(playwright_browser: Any, site: str, vault: Vault, age
     time.sleep(3.5)
     ok, seen = python_restore(client, playwright_browser, site)
     assert (ok, seen) == (False, {"cookies": [], "local": {}, "session": {}})
+
+
+def test_async_helpers(browser_parts: None, site: str, agent: Any) -> None:
+    """The async API's forms: save from one context, restore into another."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from sealvault.playwright import async_restore_context, async_save_context
+
+    client, _ = agent(session_persistence=ALL_FLAGS)
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], bool]:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            read = "() => [localStorage.getItem('ls-key'), sessionStorage.getItem('ss-key')]"
+            context = await browser.new_context()
+            page = await context.new_page()
+            await page.goto(f"{site}/set")
+            await page.wait_for_function("() => window.done === true")
+            with client.session("site", "use") as s:
+                await async_save_context(s, context)
+            before = {"storage": await page.evaluate(read), "cookies": len(await context.cookies())}
+            with client.session("site", "use") as s:
+                restored_context, restored = await async_restore_context(s, browser)
+            page = await restored_context.new_page()
+            await page.goto(f"{site}/blank")
+            after = {"storage": await page.evaluate(read), "cookies": len(await restored_context.cookies())}
+            await browser.close()
+            return before, after, restored
+
+    before, after, restored = asyncio.run(run())
+    assert restored and before == after and before["cookies"] == 2 and all(before["storage"])
