@@ -9,7 +9,7 @@ VENV ?= .venv
 demo:
 	$(CARGO) run --release -p sealvault-examples --bin quickstart
 
-test: fmt-check test-rust wycheproof-counts wasm test-independent test-python test-js
+test: fmt-check test-rust wycheproof-counts wasm test-independent test-js test-python
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

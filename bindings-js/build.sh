@@ -45,7 +45,8 @@ else
 fi
 
 cp "$here/js/index.cjs" "$here/js/index.mjs" "$here/js/browser.mjs" \
-   "$here/js/errors.cjs" "$here/js/errors.mjs" "$pkg/"
+   "$here/js/errors.cjs" "$here/js/errors.mjs" \
+   "$here/js/playwright.cjs" "$here/js/playwright.mjs" "$here/js/playwright.d.ts" "$pkg/"
 cat "$pkg/node/sealvault_js.d.ts" "$here/js/errors.d.ts" > "$pkg/index.d.ts"
 rm "$pkg/node/sealvault_js.d.ts" "$pkg/node/sealvault_js_bg.wasm.d.ts" 2>/dev/null || true
 cp "$here/README.md" "$pkg/README.md" 2>/dev/null || true

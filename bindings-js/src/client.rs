@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use sealvault::client::{self as sdk, ClientError, SessionOptions};
-use sealvault::wire::{CreateToken, LeasePurpose, SecretString};
+use sealvault::wire::{CreateToken, LeasePurpose, SecretString, WorkflowProxy};
 use sealvault::{KeyId, Totp};
 use serde::Serialize;
 use wasm_bindgen::JsCast;
@@ -86,6 +86,27 @@ export interface SessionOptions {
   /** Heartbeat in the background at a third of the TTL (default true; an unref'd timer in Node). */
   heartbeat?: boolean;
 }
+/** A cookie of a browser state (Playwright's shape); unknown fields are kept. */
+export interface StateCookie {
+  name: string; value: string; domain: string; path: string;
+  /** Unix seconds; -1 for a session cookie. */
+  expires: number; httpOnly: boolean; secure: boolean; sameSite: "Strict" | "Lax" | "None";
+  [field: string]: unknown;
+}
+/** A storage entry. */
+export interface StorageEntry { name: string; value: string; }
+/** One origin's storage: localStorage and (SealVault's addition) sessionStorage. */
+export interface OriginState { origin: string; localStorage: StorageEntry[]; sessionStorage?: StorageEntry[]; [field: string]: unknown; }
+/** Playwright's storageState plus sessionStorage per origin (docs/FORMAT.md §11). */
+export interface BrowserState { cookies: StateCookie[]; origins: OriginState[]; [field: string]: unknown; }
+/** `saveState`'s answer. */
+export interface SessionStateWritten { version: number; key_id: string; created_at: number; last_used_at: number; }
+/** A workflow-level proxy passed to `resolveProxy`. */
+export interface WorkflowProxy { url: string; ip?: string | null; }
+/** The proxy `resolveProxy` chose: `url` (which may hold credentials) is a SecretText. */
+export interface ProxyChoice { id: string | null; url: SecretText; ip: string | null; }
+/** `POST /v1/credentials/{id}/proxy`. */
+export interface ProxyAnswer { source: "credential" | "workflow" | "none"; proxy: ProxyChoice | null; }
 /** A server-side TOTP code: `code` is a SecretText (`code.expose()`). */
 export interface OneTimeCode { code: SecretText; secondsLeft: number; }
 "#;
@@ -104,6 +125,10 @@ extern "C" {
     pub type ConfigArg;
     #[wasm_bindgen(typescript_type = "SessionOptions")]
     pub type SessionOptionsArg;
+    #[wasm_bindgen(typescript_type = "BrowserState")]
+    pub type BrowserStateArg;
+    #[wasm_bindgen(typescript_type = "WorkflowProxy | null | undefined")]
+    pub type WorkflowProxyArg;
 }
 
 /// A promise of `future`, whose error is already a `SealVaultError`.
@@ -486,6 +511,37 @@ fn create_token_body(options: &JsValue) -> Result<CreateToken> {
     serde_json::from_value(body).map_err(|e| invalid(format!("createToken options: {e}")))
 }
 
+/// A JS browser-state object, through JSON text in a wiping buffer.
+fn browser_state(value: &JsValue) -> Result<sealvault::BrowserState> {
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err(invalid("state must be {cookies, origins}"));
+    }
+    let text: Zeroizing<String> = js_sys::JSON::stringify(value)?
+        .as_string()
+        .map(Zeroizing::new)
+        .ok_or_else(|| invalid("state does not stringify"))?;
+    sealvault::BrowserState::from_plaintext(text.as_bytes()).map_err(to_js)
+}
+
+/// `{url, ip?}` (or nothing) as a workflow proxy.
+fn workflow_proxy_arg(value: Option<&JsValue>) -> Result<Option<WorkflowProxy>> {
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(None);
+    };
+    let url = Zeroizing::new(get_string(value, "url")?);
+    let ip = match get(value, "ip")? {
+        Some(ip) => Some(
+            ip.as_string()
+                .ok_or_else(|| invalid("workflowProxy.ip must be a string"))?,
+        ),
+        None => None,
+    };
+    Ok(Some(WorkflowProxy {
+        url: SecretString::new(url.to_string()),
+        ip,
+    }))
+}
+
 fn session_options(options: Option<&JsValue>) -> Result<SessionOptions> {
     let mut out = SessionOptions::new(LeasePurpose::Login);
     let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else {
@@ -661,6 +717,81 @@ impl JsSession {
         self.with(|s| async move {
             api(s.login_complete().await)?;
             Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The credential's config as the lease grant carried it.
+    #[wasm_bindgen(getter, unchecked_return_type = "CredentialConfig | null")]
+    pub fn config(&self) -> Result<JsValue> {
+        json(self.live()?.config())
+    }
+
+    /// Seals and stores a browser state (Playwright's storageState plus
+    /// `sessionStorage` per origin), keeping what the credential's
+    /// persistence flags allow (filtering, sealing and the expiry hint
+    /// happen in the core).
+    #[wasm_bindgen(js_name = saveState, unchecked_return_type = "Promise<SessionStateWritten>")]
+    pub fn save_state(&self, state: BrowserStateArg) -> Promise {
+        let state = browser_state(state.as_ref());
+        self.with(|s| async move {
+            let written = api(s.save_state(&state?).await)?;
+            json(&written)
+        })
+    }
+
+    /// The stored browser state, or `null` when absent or expired.
+    #[wasm_bindgen(js_name = loadState, unchecked_return_type = "Promise<BrowserState | null>")]
+    pub fn load_state(&self) -> Promise {
+        self.with(|s| async move {
+            match api(s.load_state().await)? {
+                Some(state) => {
+                    let text = state.to_plaintext().map_err(to_js)?;
+                    let text = std::str::from_utf8(&text)
+                        .map_err(|_| invalid("browser state is not UTF-8"))?;
+                    js_sys::JSON::parse(text)
+                }
+                None => Ok(JsValue::NULL),
+            }
+        })
+    }
+
+    /// Deletes the stored browser state.
+    #[wasm_bindgen(js_name = deleteState, unchecked_return_type = "Promise<void>")]
+    pub fn delete_state(&self) -> Promise {
+        self.with(|s| async move {
+            api(s.delete_state().await)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The proxy to use: the credential's pool member when its config
+    /// enables one, else `workflowProxy`, else none.
+    #[wasm_bindgen(js_name = resolveProxy, unchecked_return_type = "Promise<ProxyAnswer>")]
+    pub fn resolve_proxy(
+        &self,
+        #[wasm_bindgen(js_name = workflowProxy)] workflow_proxy: Option<WorkflowProxyArg>,
+    ) -> Promise {
+        let workflow = workflow_proxy_arg(workflow_proxy.as_ref().map(|w| w.as_ref()));
+        self.with(|s| async move {
+            let mut answer = api(s.resolve_proxy(workflow?).await)?;
+            let choice = answer.proxy.take();
+            let out = json(&answer)?;
+            if let Some(choice) = choice {
+                let proxy = Object::new();
+                set(
+                    &proxy,
+                    "id",
+                    &choice.id.as_deref().map_or(JsValue::NULL, JsValue::from),
+                )?;
+                set(&proxy, "url", &SecretText::copy(&choice.url).into())?;
+                set(
+                    &proxy,
+                    "ip",
+                    &choice.ip.as_deref().map_or(JsValue::NULL, JsValue::from),
+                )?;
+                set(out.unchecked_ref(), "proxy", &proxy.into())?;
+            }
+            Ok(out)
         })
     }
 

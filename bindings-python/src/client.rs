@@ -366,6 +366,21 @@ fn credential(
     Ok(credential)
 }
 
+/// `{"url": str|SecretStr, "ip": str|None}` as a workflow proxy.
+fn workflow_proxy_arg(dict: &Bound<'_, PyDict>) -> PyResult<sealvault::wire::WorkflowProxy> {
+    let url = dict
+        .get_item("url")?
+        .ok_or_else(|| PyTypeError::new_err("workflow_proxy needs a \"url\""))?;
+    let ip = match dict.get_item("ip")? {
+        Some(ip) if !ip.is_none() => Some(ip.extract::<String>()?),
+        _ => None,
+    };
+    Ok(sealvault::wire::WorkflowProxy {
+        url: sealvault::wire::SecretString::new(extract_secret(&url, "url")?.to_string()),
+        ip,
+    })
+}
+
 /// A `Totp`, an `otpauth://` URI, or nothing.
 enum TotpArg<'py> {
     None,
@@ -531,6 +546,72 @@ impl Session {
     fn login_complete(&self, py: Python<'_>) -> Result<()> {
         let session = self.live()?;
         Ok(py.detach(|| session.login_complete())?)
+    }
+
+    /// The credential's config as the lease grant carried it.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyAny>> {
+        Ok(from_json(py, self.live()?.config())?)
+    }
+
+    /// Seals and stores a browser state (Playwright's `storage_state()`
+    /// dict plus `sessionStorage` per origin), keeping only what the
+    /// credential's persistence flags allow. Returns `{"version", "key_id",
+    /// "created_at", "last_used_at"}`.
+    fn save_state<'py>(
+        &self,
+        py: Python<'py>,
+        state: &Bound<'py, PyAny>,
+    ) -> Result<Bound<'py, PyAny>> {
+        let session = self.live()?;
+        let state = sealvault::BrowserState::from_value(to_json(state)?)?;
+        let answer = py.detach(|| session.save_state(&state))?;
+        to_py!(py, &answer)
+    }
+
+    /// The stored browser state as a dict, or `None` when absent or expired.
+    fn load_state<'py>(&self, py: Python<'py>) -> Result<Option<Bound<'py, PyAny>>> {
+        let session = self.live()?;
+        let Some(state) = py.detach(|| session.load_state())? else {
+            return Ok(None);
+        };
+        let mut value = state.to_value()?;
+        let out = from_json(py, &value);
+        sealvault::browser_state::wipe_json(&mut value);
+        Ok(Some(out?))
+    }
+
+    /// Deletes the stored browser state.
+    fn delete_state(&self, py: Python<'_>) -> Result<()> {
+        let session = self.live()?;
+        Ok(py.detach(|| session.delete_state())?)
+    }
+
+    /// The proxy to use: `{"source": "credential"|"workflow"|"none",
+    /// "proxy": {"id", "url": SecretStr, "ip"} | None}`. `workflow_proxy`
+    /// is `{"url": str|SecretStr, "ip": str|None}` or `None`.
+    #[pyo3(signature = (workflow_proxy=None))]
+    fn resolve_proxy<'py>(
+        &self,
+        py: Python<'py>,
+        workflow_proxy: Option<&Bound<'py, PyDict>>,
+    ) -> Result<Bound<'py, PyAny>> {
+        let session = self.live()?;
+        let workflow = workflow_proxy.map(workflow_proxy_arg).transpose()?;
+        let mut answer = py.detach(|| session.resolve_proxy(workflow))?;
+        let choice = answer.proxy.take();
+        let out = to_py!(py, &answer)?;
+        if let Some(choice) = choice {
+            let proxy = PyDict::new(py);
+            proxy.set_item("id", &choice.id)?;
+            proxy.set_item(
+                "url",
+                Bound::new(py, SecretStr::new(choice.url.expose_secret()))?,
+            )?;
+            proxy.set_item("ip", &choice.ip)?;
+            out.set_item("proxy", proxy)?;
+        }
+        Ok(out)
     }
 
     /// Renews the lease now (the background heartbeat does this on its own).

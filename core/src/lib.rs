@@ -18,6 +18,7 @@
 //! # Ok::<(), sealvault::Error>(())
 //! ```
 
+pub mod browser_state;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod context;
@@ -31,6 +32,7 @@ pub mod keys;
 pub mod totp;
 pub mod wire;
 
+pub use browser_state::BrowserState;
 pub use context::Context;
 pub use envelope::{Inspection, envelope_key, inspect, open, open_with_envelope_key, seal};
 pub use error::{Error, Result};

@@ -6,8 +6,13 @@ import {
   type CodeWithValidity, Client, Session, Credential, SecretText, checkOrigin,
   type Meta, type Me, type User, type TokenCreated, type TokenInfo, type CredentialWritten,
   type CredentialSummary, type CredentialDetail, type Rotated, type AuditList, type OneTimeCode,
-  type SessionOptions, type CredentialConfig,
+  type SessionOptions, type CredentialConfig, type BrowserState, type SessionStateWritten,
+  type ProxyAnswer,
 } from "sealvault";
+import {
+  captureContext, saveContext, restoreContext, sessionStorageScript,
+  type BrowserContextLike, type BrowserLike,
+} from "sealvault/playwright";
 
 const dk: DataKey = DataKey.fromApi("00112233445566778899aabbccddeeff", "AAAA");
 const keyId: string = dk.keyId;
@@ -110,3 +115,23 @@ async function client(): Promise<void> {
   void [url, limit, me, tokens, key, rotated, list, envBytes, audit, health, metrics];
 }
 void client;
+
+// Browser state, proxies and the Playwright helpers (a structural stand-in
+// for playwright-core's types, which this consumer does not install).
+async function browserState(s: Session, context: BrowserContextLike, browser: BrowserLike): Promise<void> {
+  const state: BrowserState = { cookies: [], origins: [{ origin: "https://a.test", localStorage: [], sessionStorage: [{ name: "k", value: "v" }] }] };
+  const written: SessionStateWritten = await s.saveState(state);
+  const loaded: BrowserState | null = await s.loadState();
+  await s.deleteState();
+  const answer: ProxyAnswer = await s.resolveProxy({ url: "http://proxy.test:3128", ip: null });
+  const none: ProxyAnswer = await s.resolveProxy();
+  const url: string | undefined = answer.proxy?.url.expose();
+  const source: "credential" | "workflow" | "none" = none.source;
+  const config: CredentialConfig | null = s.config;
+  const captured: BrowserState = await captureContext(context);
+  const saved: SessionStateWritten = await saveContext(s, context);
+  const { context: restoredContext, restored } = await restoreContext(s, browser, { viewport: null });
+  const script: string | null = sessionStorageScript(state);
+  void [written.version, loaded, url, source, config, captured, saved, restoredContext, restored, script];
+}
+void browserState;

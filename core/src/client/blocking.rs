@@ -6,10 +6,15 @@
 use std::sync::Arc;
 
 use super::{ClientBuilder, ClientError, ClientResult, Credential, OneTimeCode, SessionOptions};
+use crate::browser_state::BrowserState;
 use crate::wire::{
     Access, AcquireLease, AuditList, CreateToken, CredentialDetail, CredentialSummary,
     CredentialWritten, Heartbeat, LeaseGrant, LeasePhase, LoginComplete, Me, Meta, PutCredential,
     Rotated, SecretString, TokenCreated, TokenInfo, TotpCode, TotpRequest, User,
+};
+use crate::wire::{
+    ProxyAnswer, ProxyRequest, PutSessionState, SessionStateBody, SessionStateWritten,
+    WorkflowProxy,
 };
 use crate::{DataKey, KeyId, Totp};
 
@@ -134,6 +139,14 @@ blocking! {
     fn access_envelope(&self, id: &str, lease: &SecretString) -> Access;
     /// `POST /v1/credentials/{id}/totp`, once.
     fn totp_code(&self, id: &str, lease: &SecretString, body: &TotpRequest) -> TotpCode;
+    /// `PUT /v1/credentials/{id}/session-state` with a caller-sealed state.
+    fn put_session_state(&self, id: &str, lease: &SecretString, fencing_token: u64, body: &PutSessionState) -> SessionStateWritten;
+    /// `GET /v1/credentials/{id}/session-state`, unopened.
+    fn get_session_state(&self, id: &str, lease: &SecretString) -> SessionStateBody;
+    /// `DELETE /v1/credentials/{id}/session-state`.
+    fn delete_session_state(&self, id: &str, lease: &SecretString, fencing_token: u64) -> ();
+    /// `POST /v1/credentials/{id}/proxy`.
+    fn resolve_proxy(&self, id: &str, lease: &SecretString, body: &ProxyRequest) -> ProxyAnswer;
     /// `GET /v1/audit`.
     fn audit(&self) -> AuditList;
 }
@@ -201,6 +214,34 @@ impl Session {
     /// Ends the login phase.
     pub fn login_complete(&self) -> ClientResult<()> {
         self.rt.block_on(self.inner().login_complete())
+    }
+
+    /// The credential's config from the grant.
+    pub fn config(&self) -> &serde_json::Value {
+        self.inner().config()
+    }
+
+    /// Filters, seals and stores the browser state; see [`super::Session::save_state`].
+    pub fn save_state(&self, state: &BrowserState) -> ClientResult<SessionStateWritten> {
+        self.rt.block_on(self.inner().save_state(state))
+    }
+
+    /// The stored browser state, opened; `None` when absent or expired.
+    pub fn load_state(&self) -> ClientResult<Option<BrowserState>> {
+        self.rt.block_on(self.inner().load_state())
+    }
+
+    /// Deletes the stored browser state.
+    pub fn delete_state(&self) -> ClientResult<()> {
+        self.rt.block_on(self.inner().delete_state())
+    }
+
+    /// The proxy to use; see [`super::Session::resolve_proxy`].
+    pub fn resolve_proxy(
+        &self,
+        workflow_proxy: Option<WorkflowProxy>,
+    ) -> ClientResult<ProxyAnswer> {
+        self.rt.block_on(self.inner().resolve_proxy(workflow_proxy))
     }
 
     /// Renews the lease now.

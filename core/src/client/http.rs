@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::error::{ApiError, ClientError, ClientResult};
 use super::{Client, rt};
-use crate::wire::{LEASE_TOKEN_HEADER, SecretString};
+use crate::wire::{FENCING_TOKEN_HEADER, LEASE_TOKEN_HEADER, SecretString};
 
 /// When a failed call may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,7 @@ pub(crate) struct Call<'a> {
     pub query: &'a [(&'a str, String)],
     pub body: Option<Zeroizing<Vec<u8>>>,
     pub lease_token: Option<&'a SecretString>,
+    pub fencing_token: Option<u64>,
     pub retry: Retry,
     /// Extra time the vault may legitimately take (a long poll).
     pub extra_timeout: Duration,
@@ -44,6 +45,7 @@ impl<'a> Call<'a> {
             query: &[],
             body: None,
             lease_token: None,
+            fencing_token: None,
             retry,
             extra_timeout: Duration::ZERO,
         }
@@ -60,6 +62,12 @@ impl<'a> Call<'a> {
     /// With an `X-Lease-Token`.
     pub fn lease(mut self, token: &'a SecretString) -> Self {
         self.lease_token = Some(token);
+        self
+    }
+
+    /// With an `X-Fencing-Token` (session-state writes).
+    pub fn fencing(mut self, token: u64) -> Self {
+        self.fencing_token = Some(token);
         self
     }
 }
@@ -109,6 +117,9 @@ impl Client {
                 .map_err(|_| ClientError::Protocol("lease token is not a header value".into()))?;
             value.set_sensitive(true);
             request = request.header(HeaderName::from_static(LEASE_TOKEN_HEADER), value);
+        }
+        if let Some(token) = call.fencing_token {
+            request = request.header(HeaderName::from_static(FENCING_TOKEN_HEADER), token);
         }
         if let Some(body) = &call.body {
             request = request

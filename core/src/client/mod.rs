@@ -32,6 +32,7 @@ mod routes;
 mod rt;
 mod sealing;
 mod session;
+mod state;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -11,7 +11,8 @@ use super::http::{Call, Retry};
 use crate::wire::{
     Access, AcquireLease, AuditList, CreateToken, CreateUser, CredentialDetail, CredentialList,
     CredentialSummary, CredentialWritten, DataKeyBody, Heartbeat, LeaseGrant, LoginComplete, Me,
-    Meta, PutCredential, RotateKey, Rotated, SecretString, TokenCreated, TokenInfo, TokenList,
+    Meta, ProxyAnswer, ProxyRequest, PutCredential, PutSessionState, RotateKey, Rotated,
+    SecretString, SessionStateBody, SessionStateWritten, TokenCreated, TokenInfo, TokenList,
     TotpCode, TotpRequest, User,
 };
 use crate::{DataKey, KeyId};
@@ -230,6 +231,70 @@ impl Client {
                 .json(body)?,
         )
         .await
+    }
+
+    /// `PUT /v1/credentials/{id}/session-state` (sessions + lease): a state
+    /// sealed by the caller, fenced by the lease's `fencing_token`; see
+    /// [`super::Session::save_state`]. Compare-and-set on `expected_version`.
+    pub async fn put_session_state(
+        &self,
+        id: &str,
+        lease: &SecretString,
+        fencing_token: u64,
+        body: &PutSessionState,
+    ) -> ClientResult<SessionStateWritten> {
+        crate::item::validate_item_id(id)?;
+        let path = ["v1", "credentials", id, "session-state"];
+        let call = Call::new(Method::PUT, &path, Retry::Idempotent)
+            .lease(lease)
+            .fencing(fencing_token)
+            .json(body)?;
+        self.call(call).await
+    }
+
+    /// `GET /v1/credentials/{id}/session-state` (sessions + lease): the
+    /// sealed state; `not_found` (with the last `current_version`) when
+    /// absent or expired. See [`super::Session::load_state`].
+    pub async fn get_session_state(
+        &self,
+        id: &str,
+        lease: &SecretString,
+    ) -> ClientResult<SessionStateBody> {
+        crate::item::validate_item_id(id)?;
+        let path = ["v1", "credentials", id, "session-state"];
+        self.call(Call::new(Method::GET, &path, Retry::Idempotent).lease(lease))
+            .await
+    }
+
+    /// `DELETE /v1/credentials/{id}/session-state` (sessions + lease), fenced.
+    pub async fn delete_session_state(
+        &self,
+        id: &str,
+        lease: &SecretString,
+        fencing_token: u64,
+    ) -> ClientResult<()> {
+        crate::item::validate_item_id(id)?;
+        let path = ["v1", "credentials", id, "session-state"];
+        let call = Call::new(Method::DELETE, &path, Retry::Idempotent)
+            .lease(lease)
+            .fencing(fencing_token);
+        self.call(call).await
+    }
+
+    /// `POST /v1/credentials/{id}/proxy` (sessions + lease): the proxy to
+    /// use — the credential's, else the workflow's passed in, else none.
+    pub async fn resolve_proxy(
+        &self,
+        id: &str,
+        lease: &SecretString,
+        body: &ProxyRequest,
+    ) -> ClientResult<ProxyAnswer> {
+        crate::item::validate_item_id(id)?;
+        let path = ["v1", "credentials", id, "proxy"];
+        let call = Call::new(Method::POST, &path, Retry::Idempotent)
+            .lease(lease)
+            .json(body)?;
+        self.call(call).await
     }
 
     /// `GET /v1/audit`: every record (admin) or the user's own.

@@ -60,6 +60,10 @@ pub struct Session {
     shared: Arc<Shared>,
     fencing_token: u64,
     purpose: LeasePurpose,
+    /// The credential's config as the grant carried it (`null` if none).
+    config: serde_json::Value,
+    /// The session-state version last seen (loaded, saved, or a 404's).
+    state_version: Mutex<Option<u64>>,
     released: bool,
 }
 
@@ -102,10 +106,11 @@ impl Client {
 }
 
 impl Session {
-    fn new(client: Client, item: &str, grant: LeaseGrant) -> ClientResult<Self> {
+    fn new(client: Client, item: &str, mut grant: LeaseGrant) -> ClientResult<Self> {
         let state_key = state_key(&grant.state_key, grant.state_key_id)?;
         let fencing_token = grant.fencing_token;
         let purpose = grant.purpose;
+        let config = std::mem::take(&mut grant.config);
         let shared = Arc::new(Shared {
             session_id: grant.session_id.clone(),
             lease_token: SecretString::new(grant.lease_token.expose_secret().to_owned()),
@@ -123,6 +128,8 @@ impl Session {
             shared,
             fencing_token,
             purpose,
+            config,
+            state_version: Mutex::new(None),
             released: false,
         })
     }
@@ -187,6 +194,28 @@ impl Session {
     /// The id of the data key the state key derives from.
     pub fn state_key_id(&self) -> KeyId {
         lock(&self.shared.live).state_key.key_id()
+    }
+
+    /// The credential's config as the grant carried it (`null` from a vault
+    /// that sends none).
+    pub fn config(&self) -> &serde_json::Value {
+        &self.config
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn lease_token(&self) -> &SecretString {
+        &self.shared.lease_token
+    }
+
+    pub(super) fn known_state_version(&self) -> Option<u64> {
+        *lock(&self.state_version)
+    }
+
+    pub(super) fn remember_state_version(&self, version: Option<u64>) {
+        *lock(&self.state_version) = version;
     }
 
     /// Renews the lease now (the background task does this on its own).
