@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -45,6 +46,9 @@ def _server_bin() -> str:
     pytest.skip(f"no vault server binary: {why}")
 
 
+POOL_PASSWORD = "pool-pw-" + secrets.token_hex(8)
+
+
 @dataclass
 class Vault:
     url: str
@@ -79,8 +83,18 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     database_url = _database_url(request.param, tmp)
     (tmp / "master.key").write_bytes(secrets.token_bytes(32))
     admin_token = secrets.token_urlsafe(32)
+    # A one-member proxy pool whose member is a real listening socket (so
+    # its TCP check passes); its URL carries a password that must never
+    # reach the vault's log.
+    upstream = socket.create_server(("127.0.0.1", 0))
+    (tmp / "vault.toml").write_text(
+        '[[proxies]]\nid = "par-1"\n'
+        f'url = "http://agent:{POOL_PASSWORD}@127.0.0.1:{upstream.getsockname()[1]}"\n'
+        'ip = "198.51.100.10"\n'
+    )
     env = dict(
         os.environ,
+        SEALVAULT_CONFIG=str(tmp / "vault.toml"),
         SEALVAULT_LISTEN="127.0.0.1:0",
         SEALVAULT_DATABASE_URL=database_url,
         SEALVAULT_DATA_DIR=str(tmp),
@@ -112,5 +126,7 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     finally:
         server.terminate()
         server.wait(30)
+        upstream.close()
     # Invariant 1: nothing secret in the vault's log.
     assert admin_token not in "".join(log)
+    assert POOL_PASSWORD not in "".join(log)
