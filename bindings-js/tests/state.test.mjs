@@ -107,3 +107,24 @@ test("playwright helpers: storageState without sessionStorage, the init script p
   assert.equal(options.storageState.origins[0].sessionStorage, undefined);
   assert.deepEqual(options.storageState.origins[0].indexedDB, []);
 });
+
+test("resolveProxy: the workflow proxy, none, and proxy_unavailable with no pool member", opts, async () => {
+  const plain = await ownerWith({});
+  const s = await plain.session("acme", { purpose: "use" });
+  const workflow = { url: "http://w:wf-secret-js@wf.example:8080", ip: "192.0.2.50" };
+  const answer = await s.resolveProxy(workflow);
+  assert.equal(answer.source, "workflow");
+  assert.equal(answer.proxy.id, null);
+  assert.equal(answer.proxy.url.expose(), workflow.url);
+  assert.ok(!JSON.stringify(answer).includes("wf-secret-js"), "the URL stays out of JSON");
+  assert.deepEqual(await s.resolveProxy(), { source: "none", proxy: null });
+  await s.release();
+
+  // This test vault has no pool: a credential that wants one gets a typed
+  // 503, never a silent fallback to the workflow proxy.
+  const pooled = await ownerWith({ proxy: { enabled: true } });
+  const t = await pooled.session("acme", { purpose: "use" });
+  const e = await rejectsCode(t.resolveProxy(workflow), "proxy_unavailable");
+  assert.equal(e.status, 503);
+  await t.release();
+});
