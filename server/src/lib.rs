@@ -31,6 +31,7 @@ pub mod config;
 pub mod credentials;
 pub mod datakeys;
 pub mod error;
+pub mod inbound;
 pub mod keys;
 pub mod leases;
 pub mod metrics;

@@ -440,6 +440,47 @@ pub struct TotpCode {
     pub retry_after_secs: Option<u64>,
 }
 
+/// How a second-factor code reached the vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TfaChannel {
+    /// By email (SMTP listener or the signed raw-MIME webhook).
+    Email,
+    /// By SMS (the Twilio or the signed JSON webhook).
+    Sms,
+}
+
+/// `GET /v1/credentials/{id}/tfa-code?since=&wait=` answer: the code (or
+/// magic link) received after `since`, handed out once; all `null` when
+/// none came within `wait` seconds.
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TfaCodeAnswer {
+    /// The extracted code.
+    pub code: Option<SecretString>,
+    /// A magic link on the credential's `login_url` site.
+    #[serde(default)]
+    pub link: Option<SecretString>,
+    /// How it arrived.
+    #[serde(default)]
+    pub channel: Option<TfaChannel>,
+    /// When the vault received it.
+    #[serde(default)]
+    pub received_at: Option<i64>,
+}
+
+/// `POST /v1/inbound/sms` body (signed like `/v1/inbound/email`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundSms {
+    /// The sender's number.
+    pub from: String,
+    /// The pool number it was sent to (E.164).
+    pub to: String,
+    /// The text.
+    pub body: String,
+    /// The carrier's message id, accepted once.
+    pub id: String,
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
