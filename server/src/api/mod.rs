@@ -26,7 +26,8 @@ pub fn router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.limits.credential_body_bytes).unwrap_or(usize::MAX);
     let state_limit = usize::try_from(state.limits.session_state_body_bytes).unwrap_or(usize::MAX);
     let timeout = Duration::from_secs(state.limits.request_timeout_secs.max(1));
-    routes::routes(state_limit)
+    let email_limit = state.inbound.max_message_bytes();
+    routes::routes(state_limit, email_limit)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(TimeoutLayer::with_status_code(

@@ -40,6 +40,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// The proxy pool.
     pub proxies: Arc<Pool>,
+    /// Inbound second factors: settings, key, waiters.
+    pub inbound: Arc<crate::inbound::Inbound>,
 }
 
 impl Deref for AppState {

@@ -24,6 +24,7 @@ pub struct Embedded {
     task: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
     _checker: health::Checker,
+    _inbound: super::inbound::InboundTasks,
 }
 
 impl Embedded {
@@ -47,6 +48,7 @@ impl Embedded {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let sweeper =
             crate::session_state::spawn_sweeper(state.clone(), super::sweep_interval(config));
+        let inbound = super::inbound::start(config, &state).await?;
         let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -68,6 +70,7 @@ impl Embedded {
             task: Some(task),
             sweeper,
             _checker: checker,
+            _inbound: inbound,
         })
     }
 

@@ -2,6 +2,7 @@
 //! with graceful shutdown, and the admin verbs.
 
 mod embed;
+mod inbound;
 mod verbs;
 
 use std::net::SocketAddr;
@@ -121,12 +122,16 @@ pub async fn state_with_clock(
     let audit_key = load_vault_key(tx.as_mut(), &keyring, "audit", now())
         .await
         .map_err(|e| e.to_string())?;
-    load_vault_key(tx.as_mut(), &keyring, "inbound", now())
+    let inbound_key = load_vault_key(tx.as_mut(), &keyring, "inbound", now())
         .await
         .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     let limits = config.limits.clone();
     let admin = config.admin_token()?;
+    let inbound = Arc::new(
+        crate::inbound::Inbound::new(&config.inbound, inbound_key)?
+            .with_https(config.tls.is_some()),
+    );
     Ok(AppState(Arc::new(Inner {
         auditor: Auditor::new(audit_key, store.clone(), metrics.clone()),
         store,
@@ -140,6 +145,7 @@ pub async fn state_with_clock(
         proxies,
         limits,
         clock,
+        inbound,
     })))
 }
 
@@ -163,6 +169,7 @@ pub async fn serve(config: Config, dev: bool) -> Result<(), String> {
         "listening on {addr}"
     );
     let sweeper = crate::session_state::spawn_sweeper(state.clone(), sweep_interval(&config));
+    let _inbound = inbound::start(&config, &state).await?;
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let _sweeper = AbortOnDrop(sweeper);
     match &config.tls {

@@ -44,7 +44,11 @@
 //! location = { lat = 48.8566, lon = 2.3522 }
 //! ```
 
+mod inbound;
+
 use std::path::{Path, PathBuf};
+
+pub use inbound::{InboundConfig, is_e164};
 
 use sealvault::wire::{Limits, SecretString};
 use serde::Deserialize;
@@ -89,6 +93,9 @@ pub struct Config {
     /// The proxy pool.
     #[serde(default)]
     pub proxies: Vec<ProxyMemberConfig>,
+    /// Second-factor messages in.
+    #[serde(default)]
+    pub inbound: InboundConfig,
 }
 
 /// `[session_state]`.
@@ -341,6 +348,7 @@ impl Config {
         if let Some(secs) = var("SEALVAULT_STATE_SWEEP_SECS").and_then(|v| v.parse().ok()) {
             self.session_state.sweep_interval_secs = secs;
         }
+        self.inbound.apply_env(&var);
         if let Some(filter) = var("SEALVAULT_LOG") {
             self.log = Some(filter);
         }

@@ -15,6 +15,7 @@ use super::verify::{current_key, record_salts, require_current, verify};
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::inbound::assign::assign;
 use crate::now;
 use crate::storage::{CredentialRow, StoreError};
 
@@ -29,6 +30,15 @@ fn check_totp_has_no_config(envelope: &[u8]) -> ApiResult<()> {
     }
 }
 
+/// A `tfa.code_pattern` must compile (the vault runs it on received mail).
+fn check_code_pattern(config: &CredentialConfig) -> ApiResult<()> {
+    match config.tfa.as_ref().and_then(|t| t.code_pattern.as_deref()) {
+        Some(pattern) => crate::inbound::extract::check_code_pattern(pattern)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidConfig, e.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// `PUT /v1/credentials/{id}`: `(created, answer)`.
 pub async fn put(
     state: &AppState,
@@ -38,7 +48,8 @@ pub async fn put(
 ) -> ApiResult<(bool, CredentialWritten)> {
     let user = principal.user()?;
     sealvault::item::validate_item_id(item)?;
-    CredentialConfig::from_value(&request.config)?;
+    let config = CredentialConfig::from_value(&request.config)?;
+    check_code_pattern(&config)?;
     let version = request
         .expected_version
         .checked_add(1)
@@ -88,6 +99,8 @@ pub async fn put(
             state.limits.items_per_user
         )));
     }
+    let previous = existing.as_ref().and_then(|r| r.assigned.as_deref());
+    let addresses = assign(state, tx.as_mut(), (user, item), &config, previous).await?;
     let row = CredentialRow {
         user_id: user.to_owned(),
         item_id: item.to_owned(),
@@ -97,7 +110,7 @@ pub async fn put(
         envelope: Some(request.envelope.clone()),
         totp_envelope: request.totp_envelope.clone(),
         config: Some(request.config.to_string()),
-        assigned: existing.as_ref().and_then(|r| r.assigned.clone()),
+        assigned: addresses,
         created_at: if live {
             existing.as_ref().map_or(at, |r| r.created_at)
         } else {

@@ -105,8 +105,10 @@ pub async fn delete(
     if current != expected {
         return Err(ApiError::version_conflict(current));
     }
+    crate::inbound::assign::release(tx.as_mut(), user, item, row.assigned.as_deref()).await?;
     let tombstone = CredentialRow {
         deleted: true,
+        assigned: None,
         key_id: None,
         envelope: None,
         totp_envelope: None,

@@ -104,6 +104,11 @@ impl fmt::Debug for Keyring {
 pub struct VaultKey(Zeroizing<[u8; 32]>);
 
 impl VaultKey {
+    /// A key from raw bytes (tests, and keys just unwrapped).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
     /// The raw bytes. Never log them.
     pub fn expose_secret(&self) -> &[u8; 32] {
         &self.0

@@ -68,6 +68,16 @@ pub struct MasterKeyOpLabels {
     pub op: String,
 }
 
+/// Labels of an inbound message.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InboundLabels {
+    /// `email` or `sms`.
+    pub channel: String,
+    /// `stored`, `held`, `unknown_recipient`, `filtered`, `no_code`,
+    /// `replayed`, `bad_signature`, `handed_out`.
+    pub outcome: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
@@ -95,6 +105,8 @@ pub struct Metrics {
     pub master_key_uses: Family<MasterKeyLabels, Counter>,
     /// Master-key latency by member and operation, in seconds.
     pub master_key_latency: Family<MasterKeyOpLabels, Histogram, fn() -> Histogram>,
+    /// Inbound second-factor messages by channel and outcome.
+    pub inbound: Family<InboundLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -164,8 +176,15 @@ impl Metrics {
             "Master-key latency by member and operation",
             master_key_latency.clone(),
         );
+        let inbound = Family::<InboundLabels, Counter>::default();
+        registry.register(
+            "inbound_messages",
+            "Inbound second-factor messages by channel and outcome",
+            inbound.clone(),
+        );
         Self {
             registry,
+            inbound,
             requests,
             latency,
             unwraps,
@@ -177,6 +196,16 @@ impl Metrics {
             master_key_uses,
             master_key_latency,
         }
+    }
+
+    /// Counts an inbound message's outcome.
+    pub fn inbound(&self, channel: &str, outcome: &str) {
+        self.inbound
+            .get_or_create(&InboundLabels {
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a proxy resolution.

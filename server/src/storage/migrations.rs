@@ -30,6 +30,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "proxies",
         include_str!("../../migrations/sqlite/0004_proxies.sql"),
     ),
+    (
+        5,
+        "inbound",
+        include_str!("../../migrations/sqlite/0005_inbound.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of every PostgreSQL migration.
@@ -53,6 +58,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "proxies",
         include_str!("../../migrations/postgres/0004_proxies.sql"),
+    ),
+    (
+        5,
+        "inbound",
+        include_str!("../../migrations/postgres/0005_inbound.sql"),
     ),
 ];
 

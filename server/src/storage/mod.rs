@@ -13,12 +13,14 @@
 //! SQLite accepts too) through one macro; versioned migrations live in
 //! `server/migrations/{sqlite,postgres}/`.
 
+mod inbound;
 mod migrations;
 mod rows;
 mod sql;
 
 use async_trait::async_trait;
 
+pub use inbound::{InboundCodeRow, InboundTx};
 pub use migrations::run as run_migrations;
 pub use rows::*;
 pub use sql::{PgStore, SqliteStore, connect};
@@ -64,6 +66,8 @@ pub trait Store: Send + Sync + 'static {
 pub trait Tx: Send {
     /// Commits.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// The inbound second-factor tables, in this transaction.
+    fn inbound(&mut self) -> &mut dyn InboundTx;
 
     // users and tokens
     /// Inserts a user.

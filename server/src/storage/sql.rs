@@ -221,11 +221,17 @@ macro_rules! sql_store {
             }
         }
 
+        super::inbound::inbound_sql!($tx);
+
         #[async_trait]
         impl Tx for $tx {
             async fn commit(self: Box<Self>) -> StoreResult<()> {
                 let $tx(tx, _turn) = *self;
                 tx.commit().await.map_err(map_err)
+            }
+
+            fn inbound(&mut self) -> &mut dyn super::InboundTx {
+                self
             }
 
             async fn insert_user(&mut self, u: &UserRow) -> StoreResult<()> {

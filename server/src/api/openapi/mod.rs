@@ -6,7 +6,9 @@ pub(crate) mod schemas;
 
 use utoipa::OpenApi;
 
-use super::routes::{audit, credentials, keys, proxies, session_state, sessions, system, users};
+use super::routes::{
+    audit, credentials, inbound, keys, proxies, session_state, sessions, system, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +44,10 @@ use super::routes::{audit, credentials, keys, proxies, session_state, sessions, 
         session_state::delete,
         proxies::resolve,
         proxies::set_health,
+        inbound::tfa_code,
+        inbound::email,
+        inbound::sms,
+        inbound::twilio,
         audit::list,
     ),
     components(schemas(
@@ -84,6 +90,9 @@ use super::routes::{audit, credentials, keys, proxies, session_state, sessions, 
         schemas::ProxyChoice,
         schemas::ProxyAnswer,
         schemas::ProxyHealth,
+        schemas::TfaChannel,
+        schemas::TfaCodeAnswer,
+        schemas::InboundSms,
         schemas::AuditRecord,
         schemas::AuditList,
     ))

@@ -284,6 +284,35 @@ pub struct TotpCode {
     retry_after_secs: Option<u64>,
 }
 
+/// How a second-factor code arrived.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum TfaChannel {
+    /// By email.
+    Email,
+    /// By SMS.
+    Sms,
+}
+
+/// A received code or magic link, handed out once; all null when none came.
+#[derive(ToSchema)]
+pub struct TfaCodeAnswer {
+    code: Option<String>,
+    link: Option<String>,
+    channel: Option<TfaChannel>,
+    received_at: Option<i64>,
+}
+
+/// A text for a pool number (generic SMS webhook).
+#[derive(ToSchema)]
+pub struct InboundSms {
+    from: String,
+    to: String,
+    body: String,
+    /// The carrier's message id, accepted once.
+    id: String,
+}
+
 /// A proxy the caller would use without the vault.
 #[derive(ToSchema)]
 pub struct WorkflowProxy {

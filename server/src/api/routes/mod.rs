@@ -2,6 +2,7 @@
 
 pub(super) mod audit;
 pub(super) mod credentials;
+pub(super) mod inbound;
 pub(super) mod keys;
 pub(super) mod proxies;
 pub(super) mod session_state;
@@ -17,7 +18,7 @@ use super::AppState;
 
 /// Every route of API v1; session-state bodies may reach
 /// `state_body_limit` bytes (the rest keep the router's limit).
-pub fn routes(state_body_limit: usize) -> Router<AppState> {
+pub fn routes(state_body_limit: usize, email_body_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
         .route("/metrics", get(system::metrics))
@@ -54,6 +55,13 @@ pub fn routes(state_body_limit: usize) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(state_body_limit)),
         )
         .route("/v1/credentials/{id}/proxy", post(proxies::resolve))
+        .route("/v1/credentials/{id}/tfa-code", get(inbound::tfa_code))
+        .route(
+            "/v1/inbound/email",
+            post(inbound::email).layer(DefaultBodyLimit::max(email_body_limit)),
+        )
+        .route("/v1/inbound/sms", post(inbound::sms))
+        .route("/v1/inbound/sms/twilio", post(inbound::twilio))
         .route("/v1/admin/proxies/{id}/health", post(proxies::set_health))
         .route("/v1/sessions/{sid}/heartbeat", post(sessions::heartbeat))
         .route(
