@@ -66,7 +66,8 @@ pub async fn email(
     check_signed(&state, "email", &headers, &body)?;
     let rcpts = deliver::header_recipients(&body, state.inbound.domain());
     let digest = hex::encode(sha2::Sha256::digest(&body));
-    deliver::email(&state, &rcpts, &body, Some(&digest)).await?;
+    let outcome = deliver::email(&state, &rcpts, &body, Some(&digest)).await?;
+    tracing::info!(?outcome, recipients = rcpts.len(), "inbound email");
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -80,7 +81,8 @@ pub async fn sms(
     check_signed(&state, "sms", &headers, &body)?;
     let message: InboundSms = serde_json::from_slice(&body)
         .map_err(|_| ApiError::invalid("body must be {\"from\",\"to\",\"body\",\"id\"}"))?;
-    deliver::sms(&state, "sms", &message).await?;
+    let outcome = deliver::sms(&state, "sms", &message).await?;
+    tracing::info!(?outcome, "inbound sms");
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -136,7 +138,8 @@ pub async fn twilio(
         body: field(&params, "Body")?,
         id: field(&params, "MessageSid")?,
     };
-    deliver::sms(&state, "twilio", &message).await?;
+    let outcome = deliver::sms(&state, "twilio", &message).await?;
+    tracing::info!(?outcome, "inbound twilio sms");
     let twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
     Ok(([(header::CONTENT_TYPE, "text/xml")], twiml).into_response())
 }
