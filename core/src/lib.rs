@@ -29,6 +29,7 @@ pub mod error;
 pub mod hazmat;
 pub mod item;
 pub mod keys;
+pub mod redact;
 pub mod totp;
 pub mod wire;
 
@@ -38,6 +39,7 @@ pub use envelope::{Inspection, envelope_key, inspect, open, open_with_envelope_k
 pub use error::{Error, Result};
 pub use item::{ItemInfo, Kind, config_hash, seal_item, state_key};
 pub use keys::{DataKey, EnvelopeKey, KeyId};
+pub use redact::Redactor;
 pub use totp::{CodeWithValidity, Hotp, Totp};
 pub use zeroize::Zeroizing;
 
