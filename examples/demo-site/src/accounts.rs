@@ -1,7 +1,7 @@
 //! Accounts, their second factor, and the counters a test reads.
 
-use serde::{Deserialize, Serialize};
 use sealvault::totp::{Algorithm, Totp};
+use serde::{Deserialize, Serialize};
 
 /// Consecutive failures (wrong passwords or codes) that lock an account.
 pub const LOCK_AFTER: u32 = 5;

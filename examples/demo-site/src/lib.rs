@@ -63,7 +63,10 @@ impl fmt::Debug for Config {
             .field("accounts", &self.accounts.len())
             .field("smtp", &self.smtp)
             .field("twilio_url", &self.twilio_url)
-            .field("twilio_token", &self.twilio_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "twilio_token",
+                &self.twilio_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("sms_from", &self.sms_from)
             .finish()
     }
@@ -99,7 +102,9 @@ impl AppState {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A handler that panicked mid-update leaves counters of a test
         // fixture, nothing worth refusing every later request for.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -126,7 +131,10 @@ pub fn app(config: Config) -> Result<Router, ConfigError> {
     let mut inner = Inner::default();
     for account in config.accounts {
         if inner.accounts.contains_key(&account.username) {
-            return Err(ConfigError(format!("duplicate account {:?}", account.username)));
+            return Err(ConfigError(format!(
+                "duplicate account {:?}",
+                account.username
+            )));
         }
         let entry = AccountEntry::new(account).map_err(ConfigError)?;
         inner.accounts.insert(entry.account.username.clone(), entry);

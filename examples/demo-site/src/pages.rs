@@ -307,7 +307,10 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
         return Redirect::to("/login").into_response();
     };
     // Derived from the session id (which stays HttpOnly), not the id itself.
-    let tab = format!("tab-{}", &hex::encode(Sha1::digest(session_id.as_bytes()))[..12]);
+    let tab = format!(
+        "tab-{}",
+        &hex::encode(Sha1::digest(session_id.as_bytes()))[..12]
+    );
     page(
         "Dashboard",
         &format!(

@@ -69,7 +69,8 @@ pub(crate) fn set_cookie(name: &str, value: Option<&str>) -> String {
 impl Inner {
     /// Drops pending logins older than [`PENDING_TTL`].
     pub(crate) fn prune_pending(&mut self) {
-        self.pending.retain(|_, p| p.created.elapsed() < PENDING_TTL);
+        self.pending
+            .retain(|_, p| p.created.elapsed() < PENDING_TTL);
     }
 
     /// Logins of `username` in progress.
@@ -122,7 +123,11 @@ impl Inner {
 
     /// Ends sessions older than `older_than` (of `username` only, if
     /// given); returns how many ended.
-    pub(crate) fn expire_sessions(&mut self, older_than: Duration, username: Option<&str>) -> usize {
+    pub(crate) fn expire_sessions(
+        &mut self,
+        older_than: Duration,
+        username: Option<&str>,
+    ) -> usize {
         let before = self.sessions.len();
         self.sessions.retain(|_, s| {
             let selected = username.is_none_or(|u| u == s.username);

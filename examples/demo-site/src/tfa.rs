@@ -34,9 +34,8 @@ pub(crate) async fn send_email(delivery: &Delivery, to: &str, code: &str) -> Res
     let from: Mailbox = EMAIL_FROM.parse().map_err(|e| format!("from: {e}"))?;
     let to: Mailbox = to.parse().map_err(|e| format!("to: {e}"))?;
     let text = format!("Your verification code is {code}. It expires in 10 minutes.");
-    let html = format!(
-        "<p>Your verification code is <b>{code}</b>.</p><p>It expires in 10 minutes.</p>"
-    );
+    let html =
+        format!("<p>Your verification code is <b>{code}</b>.</p><p>It expires in 10 minutes.</p>");
     let message = Message::builder()
         .from(from)
         .to(to)
@@ -131,7 +130,11 @@ mod tests {
             ("CallSid", "CA1234567890ABCDE"),
         ];
         assert_eq!(
-            twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params),
+            twilio_signature(
+                "12345",
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                &params
+            ),
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
         );
     }

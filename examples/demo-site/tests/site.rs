@@ -32,12 +32,18 @@ fn account(value: Value) -> Account {
 fn accounts() -> Vec<Account> {
     vec![
         account(json!({"username": "alice", "password": "alice-pw", "kind": "password"})),
-        account(json!({"username": "tina", "password": "tina-pw", "kind": "totp",
-                       "totp_secret": TOTP_SECRET})),
-        account(json!({"username": "erin", "password": "erin-pw", "kind": "email",
-                       "email": "erin-7f3a@inbound.vault.test"})),
-        account(json!({"username": "sam", "password": "sam-pw", "kind": "sms",
-                       "phone": "+15005550001"})),
+        account(
+            json!({"username": "tina", "password": "tina-pw", "kind": "totp",
+                       "totp_secret": TOTP_SECRET}),
+        ),
+        account(
+            json!({"username": "erin", "password": "erin-pw", "kind": "email",
+                       "email": "erin-7f3a@inbound.vault.test"}),
+        ),
+        account(
+            json!({"username": "sam", "password": "sam-pw", "kind": "sms",
+                       "phone": "+15005550001"}),
+        ),
     ]
 }
 
@@ -66,7 +72,12 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> reqwest::Response {
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
     client
         .post(format!("{base}/login"))
         .form(&[("username", user), ("password", password)])
@@ -130,7 +141,12 @@ async fn login_form_has_the_expected_fields() {
     let response = reqwest::get(format!("{base}/login")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    for id in ["id=\"username\"", "id=\"password\"", "id=\"submit\"", "action=\"/login\""] {
+    for id in [
+        "id=\"username\"",
+        "id=\"password\"",
+        "id=\"submit\"",
+        "action=\"/login\"",
+    ] {
         assert!(html.contains(id), "missing {id}");
     }
 }
@@ -140,12 +156,20 @@ async fn password_login_logout_and_dashboard_guard() {
     let base = start_default().await;
     let client = browser();
     // No session: the dashboard sends to the login form.
-    let response = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.url().path(), "/login");
 
     assert_dashboard(login(&client, &base, "alice", "alice-pw").await, "alice").await;
     // The cookie alone keeps the session: a visit is not a login.
-    let response = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert_dashboard(response, "alice").await;
     let s = stats(&base, "alice").await;
     assert_eq!(s["total_logins"], 1);
@@ -153,7 +177,11 @@ async fn password_login_logout_and_dashboard_guard() {
 
     let response = client.post(format!("{base}/logout")).send().await.unwrap();
     assert_eq!(response.url().path(), "/login");
-    let response = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.url().path(), "/login");
     assert_eq!(stats(&base, "alice").await["active_sessions"], 0);
 
@@ -169,14 +197,21 @@ async fn five_failures_lock_until_unlocked() {
     let client = browser();
     for attempt in 1..=5 {
         let response = login(&client, &base, "alice", "wrong").await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
         assert!(response.text().await.unwrap().contains("id=\"error\""));
     }
     // Locked: even the right password is refused.
     let response = login(&client, &base, "alice", "alice-pw").await;
     assert_eq!(response.status(), StatusCode::LOCKED);
     let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"error\"") && html.contains("locked"), "{html}");
+    assert!(
+        html.contains("id=\"error\"") && html.contains("locked"),
+        "{html}"
+    );
     let s = stats(&base, "alice").await;
     assert_eq!(s["locked"], true);
     assert_eq!(s["failed_attempts"], 5);
@@ -252,7 +287,10 @@ async fn smtp_session(socket: TcpStream, tx: mpsc::UnboundedSender<String>) {
     let (read, mut write) = socket.into_split();
     let mut read = BufReader::new(read);
     let mut line = String::new();
-    write.write_all(b"220 sink.test ESMTP test sink\r\n").await.unwrap();
+    write
+        .write_all(b"220 sink.test ESMTP test sink\r\n")
+        .await
+        .unwrap();
     loop {
         line.clear();
         if read.read_line(&mut line).await.unwrap() == 0 {
@@ -262,7 +300,10 @@ async fn smtp_session(socket: TcpStream, tx: mpsc::UnboundedSender<String>) {
         let reply: &[u8] = if command.starts_with("EHLO") {
             b"250-sink.test\r\n250 8BITMIME\r\n"
         } else if command.starts_with("DATA") {
-            write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.unwrap();
+            write
+                .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
+                .await
+                .unwrap();
             let mut data = String::new();
             loop {
                 line.clear();
@@ -288,7 +329,10 @@ async fn smtp_session(socket: TcpStream, tx: mpsc::UnboundedSender<String>) {
 
 /// The six digits after `prefix` in `text`.
 fn code_after(text: &str, prefix: &str) -> String {
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix:?} in {text}")) + prefix.len();
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
+        + prefix.len();
     let code: String = text[start..].chars().take(6).collect();
     assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
     code
@@ -311,12 +355,23 @@ async fn email_code_arrives_by_smtp_and_completes_the_login() {
         .await
         .unwrap()
         .unwrap();
-    assert!(message.contains("From: noreply@demo-site.test"), "{message}");
-    assert!(message.contains("To: erin-7f3a@inbound.vault.test"), "{message}");
-    assert!(message.contains("Subject: Your Demo Site sign-in code"), "{message}");
+    assert!(
+        message.contains("From: noreply@demo-site.test"),
+        "{message}"
+    );
+    assert!(
+        message.contains("To: erin-7f3a@inbound.vault.test"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Subject: Your Demo Site sign-in code"),
+        "{message}"
+    );
     assert!(message.contains("text/html"), "{message}");
     let code = code_after(&message, "Your verification code is ");
-    assert!(message.contains(&format!("Your verification code is {code}. It expires in 10 minutes.")));
+    assert!(message.contains(&format!(
+        "Your verification code is {code}. It expires in 10 minutes."
+    )));
 
     let wrong = if code == "111111" { "222222" } else { "111111" };
     let response = submit_code(&client, &base, wrong).await;
@@ -360,8 +415,14 @@ fn signatures_match_twilios_documented_example() {
         ("CallSid", "CA1234567890ABCDE"),
     ];
     let expected = "GvWf1cFY/Q7PnoempGyD5oXAezc=";
-    assert_eq!(demo_site::tfa::twilio_signature("12345", url, &params), expected);
-    let owned: Vec<_> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    assert_eq!(
+        demo_site::tfa::twilio_signature("12345", url, &params),
+        expected
+    );
+    let owned: Vec<_> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     assert_eq!(expected_signature("12345", url, &owned), expected);
 }
 
@@ -399,7 +460,10 @@ async fn sms_receiver() -> (String, mpsc::UnboundedReceiver<HashMap<String, Stri
     let (tx, rx) = mpsc::unbounded_channel();
     let router = Router::new()
         .route("/v1/inbound/sms/twilio", post(twilio_webhook))
-        .with_state(Receiver { url: url.clone(), tx });
+        .with_state(Receiver {
+            url: url.clone(),
+            tx,
+        });
     tokio::spawn(async move { axum::serve(listener, router).await });
     (url, rx)
 }
@@ -456,12 +520,20 @@ async fn expired_sessions_send_back_to_login() {
     // Younger than a minute: kept.
     let response = admin_post(&base, "expire-sessions", json!({"older_than_secs": 60})).await;
     assert_eq!(response.json::<Value>().await.unwrap()["expired"], 0);
-    let response = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert_dashboard(response, "alice").await;
 
     let response = admin_post(&base, "expire-sessions", json!({"older_than_secs": 0})).await;
     assert_eq!(response.json::<Value>().await.unwrap()["expired"], 1);
-    let response = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.url().path(), "/login");
     assert_eq!(stats(&base, "alice").await["active_sessions"], 0);
 }
@@ -527,14 +599,21 @@ async fn overlapping_logins_are_counted() {
     assert_eq!(s["overlapping_logins"], 1);
 
     let step = totp.step(unix_now()).unwrap();
-    assert_dashboard(submit_code(&one, &base, &totp.at_step(step).unwrap()).await, "tina").await;
-    assert_dashboard(submit_code(&two, &base, &totp.at_step(step + 1).unwrap()).await, "tina").await;
+    assert_dashboard(
+        submit_code(&one, &base, &totp.at_step(step).unwrap()).await,
+        "tina",
+    )
+    .await;
+    assert_dashboard(
+        submit_code(&two, &base, &totp.at_step(step + 1).unwrap()).await,
+        "tina",
+    )
+    .await;
     let s = stats(&base, "tina").await;
     assert_eq!(s["logins_in_progress"], 0);
     assert_eq!(s["active_sessions"], 2);
     assert_eq!(s["max_concurrent_sessions"], 2);
     assert_eq!(s["overlapping_logins"], 1);
-
 }
 
 #[tokio::test]
@@ -558,7 +637,9 @@ async fn admin_adds_accounts_and_refuses_bad_ones() {
         let response = admin_post(&base, "accounts", bad.clone()).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
-    let response = reqwest::get(format!("{base}/admin/accounts/t")).await.unwrap();
+    let response = reqwest::get(format!("{base}/admin/accounts/t"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
