@@ -190,13 +190,18 @@ def credential_config(kind: str, site: Site, **overrides: Any) -> dict[str, Any]
     return config
 
 
+#: Every password and TOTP seed provisioned by this process (the log checks).
+PROVISIONED_SECRETS: list[str] = []
+_TOTP_SECRETS: dict[str, str] = {}
+
+
 def provision(vault: Vault, site: Site, accounts: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
     """A user and token, and for each `item -> kind` a demo-site account and
     its credential (password, TOTP seed) in the vault. Returns the stack
-    description the agents read."""
+    description the agents read: accounts keyed by kind for the `demo-<kind>`
+    items, by item otherwise."""
     import sealvault as sv  # the installed SDK
 
-    accounts = accounts or {f"demo-{k}": k for k in KINDS}
     user = _call("POST", f"{vault.url}/v1/users", vault.admin_token, {"name": "demo"})
     scopes = ["keys:use", "secrets:write", "secrets:access", "sessions"]
     token = _call(
@@ -205,27 +210,52 @@ def provision(vault: Vault, site: Site, accounts: dict[str, str] | None = None, 
         vault.admin_token,
         {"name": "demo-agents", "scopes": scopes, "items": None, "ttl_secs": None},
     )["token"]
-    client = sv.Client(vault.url, token)
-    client.create_data_key()
-    items = {}
-    for item, kind in accounts.items():
-        username = f"{item}@demo.test"
-        password = "pw-" + secrets.token_urlsafe(12)
-        totp = sv.Totp(_base32(), digits=6, period=5) if kind == "totp" else None
-        written = client.put_credential(
-            item, username=username, password=password, totp=totp, config=credential_config(kind, site, **overrides)
-        )
-        account = {"username": username, "password": password, "kind": kind}
-        if totp is not None:
-            account["totp_secret"] = re.search(r"secret=([A-Z2-7]+)", totp.to_uri()).group(1)  # type: ignore[union-attr]
-        assigned = written.get("assigned") or {}
-        if assigned.get("email"):
-            account["email"] = assigned["email"]
-        if assigned.get("phone"):
-            account["phone"] = assigned["phone"]
-        _call("POST", f"{site.url}/admin/accounts", body=account)
-        items[kind if item == f"demo-{kind}" else item] = {"item": item, "username": username}
-    return {"vault": vault.url, "token": token, "site": site.url, "accounts": items}
+    sv.Client(vault.url, token).create_data_key()
+    description: dict[str, Any] = {"vault": vault.url, "token": token, "site": site.url, "accounts": {}}
+    for item, kind in (accounts or {f"demo-{k}": k for k in KINDS}).items():
+        key = kind if item == f"demo-{kind}" else item
+        description["accounts"][key] = provision_into(vault, site, description, item, kind, **overrides)
+    return description
+
+
+def provision_into(
+    vault: Vault, site: Site, description: dict[str, Any], item: str, kind: str, **overrides: Any
+) -> dict[str, str]:
+    """One more account of `kind`: its credential under the description's
+    token and its demo-site account (with the vault-assigned address or
+    number). Returns its entry for `description["accounts"]`."""
+    import sealvault as sv
+
+    client = sv.Client(vault.url, description["token"])
+    username = f"{item}@demo.test"
+    password = "pw-" + secrets.token_urlsafe(12)
+    seed = _base32() if kind == "totp" else None
+    totp = sv.Totp(seed, digits=6, period=5) if seed else None
+    written = client.put_credential(
+        item, username=username, password=password, totp=totp, config=credential_config(kind, site, **overrides)
+    )
+    PROVISIONED_SECRETS.append(password)
+    account: dict[str, Any] = {"username": username, "password": password, "kind": kind}
+    if seed is not None:
+        PROVISIONED_SECRETS.append(seed)
+        _TOTP_SECRETS[item] = seed
+        account["totp_secret"] = seed
+    assigned = written.get("assigned") or {}
+    if assigned.get("email"):
+        account["email"] = assigned["email"]
+    if assigned.get("phone"):
+        account["phone"] = assigned["phone"]
+    _call("POST", f"{site.url}/admin/accounts", body=account)
+    return {"item": item, "username": username}
+
+
+def provisioned_totp(description: dict[str, Any]) -> Any:
+    """The TOTP of the stack's `totp` account (for the log checks), if any."""
+    import sealvault as sv
+
+    entry = description["accounts"].get("totp")
+    seed = entry and _TOTP_SECRETS.get(entry["item"])
+    return sv.Totp(seed, digits=6, period=5) if seed else None
 
 
 def _base32() -> str:
