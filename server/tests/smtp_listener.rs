@@ -271,7 +271,10 @@ async fn swaks_starttls_delivers_and_plain_ehlo_has_no_starttls() {
     let l = Listener::start(64 * 1024, Some(tls_config())).await;
     let mut c = Raw::connect(l.addr).await;
     let ehlo = c.cmd("EHLO client.test").await;
-    assert!(ehlo.contains("250-STARTTLS") || ehlo.contains("250 STARTTLS"), "{ehlo}");
+    assert!(
+        ehlo.contains("250-STARTTLS") || ehlo.contains("250 STARTTLS"),
+        "{ehlo}"
+    );
     c.cmd("QUIT").await;
 
     if swaks_available() {
@@ -317,7 +320,10 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20) as s:
     let ehlo = c.cmd("EHLO client.test").await;
     assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
     assert!(ehlo.contains("SIZE 65536"), "{ehlo}");
-    assert!(ehlo.contains("PIPELINING") && ehlo.contains("8BITMIME"), "{ehlo}");
+    assert!(
+        ehlo.contains("PIPELINING") && ehlo.contains("8BITMIME"),
+        "{ehlo}"
+    );
     assert!(c.cmd("STARTTLS").await.starts_with("502"));
     plain.shutdown().await;
 }
@@ -376,14 +382,30 @@ impl Raw {
 async fn raw_sequence_errors() {
     let l = Listener::start(64 * 1024, None).await;
     let mut c = Raw::connect(l.addr).await;
-    assert_eq!(c.code("MAIL FROM:<a@sender.test>").await, "503", "MAIL before EHLO");
+    assert_eq!(
+        c.code("MAIL FROM:<a@sender.test>").await,
+        "503",
+        "MAIL before EHLO"
+    );
     assert_eq!(c.code("EHLO client.test").await, "250");
-    assert_eq!(c.code("RCPT TO:<x@inbound.test>").await, "503", "RCPT before MAIL");
+    assert_eq!(
+        c.code("RCPT TO:<x@inbound.test>").await,
+        "503",
+        "RCPT before MAIL"
+    );
     assert_eq!(c.code("DATA").await, "503", "DATA before MAIL");
     assert_eq!(c.code("MAIL FROM:<a@sender.test>").await, "250");
-    assert_eq!(c.code("MAIL FROM:<a@sender.test>").await, "503", "nested MAIL");
+    assert_eq!(
+        c.code("MAIL FROM:<a@sender.test>").await,
+        "503",
+        "nested MAIL"
+    );
     assert_eq!(c.code("RCPT TO:<nobody@elsewhere.test>").await, "550");
-    assert_eq!(c.code("DATA").await, "554", "DATA without accepted recipients");
+    assert_eq!(
+        c.code("DATA").await,
+        "554",
+        "DATA without accepted recipients"
+    );
     assert_eq!(c.code("RSET").await, "250");
     assert_eq!(c.code("NOOP").await, "250");
     assert_eq!(c.code("VRFY someone").await, "252");
@@ -402,7 +424,11 @@ async fn raw_dot_unstuffing_and_case() {
     assert_eq!(c.code("HELO client.test").await, "250");
     assert_eq!(c.code("MAIL FROM:<a@sender.test>").await, "250");
     assert_eq!(c.code("RCPT TO:<Code.Box@INBOUND.test>").await, "250");
-    assert_eq!(c.code("RCPT TO:<code.box@inbound.test>").await, "250", "duplicate");
+    assert_eq!(
+        c.code("RCPT TO:<code.box@inbound.test>").await,
+        "250",
+        "duplicate"
+    );
     assert_eq!(c.code("DATA").await, "354");
     c.send(b"..starts with a dot\r\nline\r\n...\r\n.\r\n").await;
     assert_eq!(&c.reply().await[..3], "250");
@@ -428,7 +454,8 @@ async fn raw_bare_lf_dot_does_not_end_data() {
     c.cmd("MAIL FROM:<a@sender.test>").await;
     c.cmd("RCPT TO:<x@inbound.test>").await;
     assert_eq!(c.code("DATA").await, "354");
-    c.send(b"one\n.\r\nMAIL FROM:<evil@sender.test>\r\n.\r\n").await;
+    c.send(b"one\n.\r\nMAIL FROM:<evil@sender.test>\r\n.\r\n")
+        .await;
     assert_eq!(&c.reply().await[..3], "250");
     let got = l.sink.deliveries();
     assert_eq!(got.len(), 1);
@@ -494,7 +521,8 @@ async fn raw_pipelined_commands_answered_in_order() {
         got.push(c.reply().await[..3].to_owned());
     }
     assert_eq!(got, ["250", "250", "550", "250", "354"]);
-    c.send(b"Subject: piped\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n").await;
+    c.send(b"Subject: piped\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n")
+        .await;
     assert_eq!(&c.reply().await[..3], "250");
     assert_eq!(&c.reply().await[..3], "250");
     assert_eq!(&c.reply().await[..3], "221");
@@ -528,7 +556,7 @@ async fn raw_bdat_chunks() {
     assert!(c.cmd("EHLO client.test").await.contains("CHUNKING"));
     c.cmd("MAIL FROM:<a@sender.test>").await;
     c.cmd("RCPT TO:<x@inbound.test>").await;
-    c.send(b"BDAT 13\r\nSubject: b\r\n\r\n").await;
+    c.send(b"BDAT 14\r\nSubject: b\r\n\r\n").await;
     assert_eq!(&c.reply().await[..3], "250");
     c.send(b"BDAT 7 LAST\r\n.body\r\n").await;
     assert_eq!(&c.reply().await[..3], "250");

@@ -78,7 +78,11 @@ pub(super) async fn run(
 ) {
     let _ = tcp.set_nodelay(true);
     let mut session = Session::new(Box::new(tcp), false, config, sink, stop.clone());
-    if session.reply("220", &format!("{} ESMTP SealVault", config.hostname)).await.is_err() {
+    if session
+        .reply("220", &format!("{} ESMTP SealVault", config.hostname))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {
@@ -156,7 +160,7 @@ impl<'a> Session<'a> {
             let Self { io, stop, .. } = self;
             let filled = tokio::select! {
                 r = tokio::time::timeout(idle, io.fill_buf()) => r,
-                _ = stop.wait_for(|stopping| *stopping), if wait_stop => {
+                () = async { let _ = stop.wait_for(|stopping| *stopping).await; }, if wait_stop => {
                     return Err(ReadErr::Shutdown);
                 }
             };
@@ -189,7 +193,9 @@ impl<'a> Session<'a> {
         match e {
             ReadErr::Idle => {
                 tracing::debug!("smtp: idle timeout");
-                let _ = self.reply("421", "4.4.2 Idle timeout, closing connection").await;
+                let _ = self
+                    .reply("421", "4.4.2 Idle timeout, closing connection")
+                    .await;
             }
             ReadErr::Shutdown => {
                 let _ = self.reply("421", "4.3.2 Service shutting down").await;
@@ -240,7 +246,8 @@ impl<'a> Session<'a> {
         self.errors += 1;
         self.reply(code, text).await?;
         if self.errors >= MAX_ERRORS {
-            self.reply("421", "4.7.0 Too many errors, closing connection").await?;
+            self.reply("421", "4.7.0 Too many errors, closing connection")
+                .await?;
             return Err(std::io::ErrorKind::ConnectionAborted.into());
         }
         Ok(())
@@ -309,8 +316,11 @@ impl<'a> Session<'a> {
                 } else if self.tx.is_some() {
                     self.reply("503", "5.5.1 Nested MAIL command").await?;
                 } else if from.size > self.config.max_message_bytes {
-                    self.reply("552", "5.3.4 Message size exceeds fixed maximum message size")
-                        .await?;
+                    self.reply(
+                        "552",
+                        "5.3.4 Message size exceeds fixed maximum message size",
+                    )
+                    .await?;
                 } else {
                     self.tx = Some(Transaction {
                         from: from.address,
@@ -410,7 +420,8 @@ impl<'a> Session<'a> {
         if !self.ready_for_data().await? {
             return Ok(None);
         }
-        self.reply("354", "Start mail input; end with <CRLF>.<CRLF>").await?;
+        self.reply("354", "Start mail input; end with <CRLF>.<CRLF>")
+            .await?;
         let max = self.config.max_message_bytes;
         let mut message = Vec::new();
         let mut oversized = false;
@@ -447,8 +458,11 @@ impl<'a> Session<'a> {
         let tx = self.tx.take();
         if oversized {
             tracing::debug!(limit = max, "smtp: message too large");
-            self.reply("552", "5.3.4 Message size exceeds fixed maximum message size")
-                .await?;
+            self.reply(
+                "552",
+                "5.3.4 Message size exceeds fixed maximum message size",
+            )
+            .await?;
             return Ok(None);
         }
         if let Some(tx) = tx {
@@ -492,7 +506,9 @@ impl<'a> Session<'a> {
             return Ok(None);
         };
         if keep {
-            tx.chunks.get_or_insert_with(Vec::new).extend_from_slice(&chunk);
+            tx.chunks
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(&chunk);
         } else {
             tx.chunks.get_or_insert_with(Vec::new).clear();
             tx.chunks_oversized = true;
@@ -506,8 +522,11 @@ impl<'a> Session<'a> {
         };
         if tx.chunks_oversized {
             tracing::debug!(limit = max, "smtp: message too large");
-            self.reply("552", "5.3.4 Message size exceeds fixed maximum message size")
-                .await?;
+            self.reply(
+                "552",
+                "5.3.4 Message size exceeds fixed maximum message size",
+            )
+            .await?;
             return Ok(None);
         }
         let message = tx.chunks.unwrap_or_default();
@@ -518,12 +537,17 @@ impl<'a> Session<'a> {
     async fn deliver(&mut self, from: &str, rcpts: &[String], raw: &[u8]) -> std::io::Result<()> {
         match self.sink.deliver(from, rcpts, raw).await {
             Ok(()) => {
-                tracing::debug!(recipients = rcpts.len(), bytes = raw.len(), "smtp: delivered");
+                tracing::debug!(
+                    recipients = rcpts.len(),
+                    bytes = raw.len(),
+                    "smtp: delivered"
+                );
                 self.reply("250", "2.0.0 OK").await
             }
             Err(_) => {
                 tracing::debug!("smtp: delivery failed");
-                self.reply("451", "4.3.0 Local error, try again later").await
+                self.reply("451", "4.3.0 Local error, try again later")
+                    .await
             }
         }
     }
