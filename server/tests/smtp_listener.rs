@@ -593,3 +593,40 @@ async fn shutdown_closes_idle_sessions_and_stops_accepting() {
     assert!(reply.starts_with("421 4.3.2"), "{reply}");
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_over_the_limit_are_told_421() {
+    use sealvault_server::inbound::smtp::MAX_CONNECTIONS;
+    let l = Listener::start(1024, None).await;
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        held.push(Raw::connect(l.addr).await);
+    }
+    let extra = TcpStream::connect(l.addr).await.unwrap();
+    let mut extra = BufReader::new(extra);
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(10), extra.read_line(&mut line))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(line.starts_with("421 4.7.0"), "{line}");
+    // A slot frees when a session ends.
+    let mut first = held.remove(0);
+    assert_eq!(first.code("QUIT").await, "221");
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        let s = TcpStream::connect(l.addr).await.unwrap();
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).await.unwrap();
+        if line.starts_with("220") {
+            again = Some(line);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "a slot came back");
+    drop(held);
+    l.shutdown().await;
+}
