@@ -630,3 +630,19 @@ async fn sessions_over_the_limit_are_told_421() {
     drop(held);
     l.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_smtputf8_addresses_lower_cased() {
+    let l = Listener::start(1024, None).await;
+    let mut c = Raw::connect(l.addr).await;
+    assert!(c.cmd("EHLO client.test").await.contains("SMTPUTF8"));
+    assert_eq!(c.code("MAIL FROM:<jörg@sender.test> SMTPUTF8").await, "250");
+    assert_eq!(c.code("RCPT TO:<ÜNÏ@Inbound.Test>").await, "250");
+    assert_eq!(c.code("DATA").await, "354");
+    assert_eq!(c.code("Subject: grüße\r\n\r\nCode: 123\r\n.").await, "250");
+    let d = l.sink.deliveries();
+    assert_eq!(d[0].from, "jörg@sender.test");
+    assert_eq!(d[0].rcpts, vec!["ünï@inbound.test".to_owned()]);
+    assert_eq!(d[0].raw, "Subject: grüße\r\n\r\nCode: 123\r\n".as_bytes());
+    l.shutdown().await;
+}
