@@ -87,10 +87,10 @@ fn corpus_codes_and_links() {
                     failures.push(format!("{file}: not parsed as a message"));
                     continue;
                 };
-                if let Some(from) = m.get("from") {
-                    if mail.from.as_deref() != from.as_str() {
-                        problems.push(format!("from {:?} != {from}", mail.from));
-                    }
+                if let Some(from) = m.get("from")
+                    && mail.from.as_deref() != from.as_str()
+                {
+                    problems.push(format!("from {:?} != {from}", mail.from));
                 }
                 let want_fwd: Vec<String> = m
                     .get("forwarded_from")

@@ -1176,12 +1176,12 @@ fn digit_after(text: &str, at: usize) -> bool {
             return false;
         }
         // A sentence end: "code 123456. 2 attempts left" is fine.
-        if step == 0 && matches!(c, '.' | ',' | ':') {
-            if let Some((_, n)) = char_after(text, p) {
-                if n == ' ' || n == '\n' {
-                    return false;
-                }
-            }
+        if step == 0
+            && matches!(c, '.' | ',' | ':')
+            && let Some((_, n)) = char_after(text, p)
+            && (n == ' ' || n == '\n')
+        {
+            return false;
         }
         pos = p;
     }
@@ -1219,15 +1219,14 @@ fn context_ok(text: &str, cand: &Candidate) -> bool {
             return false;
         }
         // "$ 1299", "€ 49", "••• 4821"
-        if c == ' ' {
-            if let Some((_, c2)) = char_before(text, cand.start - 1) {
-                if matches!(
-                    c2,
-                    '$' | '€' | '£' | '¥' | '#' | '№' | '*' | '•' | '●' | '∙' | '·' | '…'
-                ) {
-                    return false;
-                }
-            }
+        if c == ' '
+            && let Some((_, c2)) = char_before(text, cand.start - 1)
+            && matches!(
+                c2,
+                '$' | '€' | '£' | '¥' | '#' | '№' | '*' | '•' | '●' | '∙' | '·' | '…'
+            )
+        {
+            return false;
         }
     }
     if let Some(c) = after {
@@ -1235,12 +1234,11 @@ fn context_ok(text: &str, cand: &Candidate) -> bool {
         {
             return false;
         }
-        if c == ' ' {
-            if let Some((_, c2)) = char_after(text, cand.end + 1) {
-                if matches!(c2, '€' | '$' | '£' | '%' | '¥') {
-                    return false;
-                }
-            }
+        if c == ' '
+            && let Some((_, c2)) = char_after(text, cand.end + 1)
+            && matches!(c2, '€' | '$' | '£' | '%' | '¥')
+        {
+            return false;
         }
     }
     // A US ZIP after its state: ", CA 94105".
@@ -1261,12 +1259,12 @@ fn context_ok(text: &str, cand: &Candidate) -> bool {
         let Some((p, _)) = char_before(text, cand.start) else {
             return false;
         };
-        if let Some((pp, l)) = char_before(text, p) {
-            if l.is_alphabetic() {
-                let lone = char_before(text, pp).is_none_or(|(_, c)| !c.is_alphanumeric());
-                if !(lone && l.is_ascii_uppercase()) {
-                    return false;
-                }
+        if let Some((pp, l)) = char_before(text, p)
+            && l.is_alphabetic()
+        {
+            let lone = char_before(text, pp).is_none_or(|(_, c)| !c.is_alphanumeric());
+            if !(lone && l.is_ascii_uppercase()) {
+                return false;
             }
         }
     }
@@ -1336,12 +1334,10 @@ fn score(text: &str, words: &[Word], cand: &Candidate) -> Option<i32> {
     if let Some(j) = (0..cand.first)
         .rev()
         .find(|&j| words[j].kind != Kind::Filler)
+        && words[j].kind == Kind::Negative
+        && labels(text, words, j, cand.first, words[j].end, cand.start)
     {
-        if words[j].kind == Kind::Negative
-            && labels(text, words, j, cand.first, words[j].end, cand.start)
-        {
-            return None;
-        }
+        return None;
     }
     // After it, only within the same clause: "123456 (order number)", not
     // "123456. Your invoice is attached."

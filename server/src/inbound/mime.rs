@@ -57,12 +57,6 @@ pub fn parse(raw: &[u8]) -> Option<ParsedMail> {
     for address in inline_forwarded_senders(&text) {
         push_unique(&mut forwarded_from, address);
     }
-    if let Some(own) = &from {
-        // A message that quotes its own sender is not a forward from it.
-        if forwarded_from.len() > 1 {
-            forwarded_from.retain(|a| a != own);
-        }
-    }
     Some(ParsedMail {
         from,
         forwarded_from,
@@ -272,12 +266,24 @@ pub fn html_to_text(html: &str) -> Zeroizing<String> {
                 "script" | "style" | "head" | "template" | "title"
             )
         {
-            // Skip to the matching close tag (case-insensitive).
+            // Skip to the matching close tag (case-insensitive); a `<head>`
+            // also ends where `<body` starts. Unclosed: only the tag goes,
+            // so sloppy HTML never loses its body.
             let close = format!("</{name}");
-            i = find_ci(html, i, &close)
-                .and_then(|p| tag_end(html, p).map(|e| e + 1))
-                .unwrap_or(bytes.len());
-            text_start = i;
+            let mut stop = find_ci(html, i, &close);
+            if name == "head"
+                && let Some(body) = find_ci(html, i, "<body")
+            {
+                stop = Some(stop.map_or(body, |s| s.min(body)));
+            }
+            if let Some(p) = stop {
+                i = if html[p..].starts_with("</") {
+                    tag_end(html, p).map_or(bytes.len(), |e| e + 1)
+                } else {
+                    p
+                };
+                text_start = i;
+            }
             continue;
         }
         match name.as_str() {
@@ -305,10 +311,8 @@ pub fn html_to_text(html: &str) -> Zeroizing<String> {
             "br" | "p" | "div" | "tr" | "li" | "ul" | "ol" | "table" | "h1" | "h2" | "h3"
             | "h4" | "h5" | "h6" | "hr" | "blockquote" | "pre" | "section" | "article"
             | "header" | "footer" | "center" | "tbody" | "thead" | "dd" | "dt" => newline(&mut out),
-            "td" | "th" => {
-                if !out.ends_with([' ', '\n']) && !out.is_empty() {
-                    out.push(' ');
-                }
+            "td" | "th" if !out.ends_with([' ', '\n']) && !out.is_empty() => {
+                out.push(' ');
             }
             "img" if !closing => {
                 if let Some(alt) = attribute(tag, "alt") {
@@ -325,14 +329,14 @@ pub fn html_to_text(html: &str) -> Zeroizing<String> {
         out.push_str(&href);
         out.push('>');
     }
-    let trimmed = Zeroizing::new(
+
+    Zeroizing::new(
         out.lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("\n"),
-    );
-    trimmed
+    )
 }
 
 /// The index of the `>` ending the tag that starts at `start`, skipping
@@ -580,6 +584,16 @@ mod tests {
         assert!(text.contains("Your code: 482913"), "{}", *text);
         assert!(text.contains("Sign in <https://portal.acme.test/magic?t=a&b=1>"));
         assert!(!text.contains("123456") && !text.contains("777777") && !text.contains("999111"));
+    }
+
+    #[test]
+    fn sloppy_html_keeps_its_body() {
+        let text = html_to_text("<html><head><meta charset=utf-8><body><p>Code 482913</p>");
+        assert_eq!(&*text, "Code 482913");
+        let text = html_to_text("<p>Code <script>x = 1 < 2</p>482913");
+        assert!(text.contains("Code"), "{}", *text);
+        let text = html_to_text("a < b and 3 > 2 <b>bold</b> &amp;&unknown; &#x41;");
+        assert_eq!(&*text, "a < b and 3 > 2 bold &&unknown; A");
     }
 
     #[test]
