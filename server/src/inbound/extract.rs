@@ -1933,6 +1933,63 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
+    /// Random texts from an alphabet of separators, digits, keywords and
+    /// multi-byte characters: no panic (every slice on a char boundary).
+    #[test]
+    fn no_panic_on_random_text() {
+        const PIECES: &[&str] = &[
+            "code",
+            " ",
+            "-",
+            ".",
+            ",",
+            ":",
+            "#",
+            "$",
+            "€",
+            "•",
+            "\u{a0}",
+            "1",
+            "23",
+            "456",
+            "2024",
+            "G",
+            "ä",
+            "日本",
+            "é",
+            "\n",
+            "https://a.acme.test/login?t=",
+            "@x.test",
+            "(",
+            ")",
+            "*",
+            "/",
+            "ABC1",
+            "order",
+            "is",
+            "lautet",
+            "©",
+            "CA ",
+            "%",
+            "'",
+            "\"",
+            "🙂",
+        ];
+        let e = Extractor::new(None, Some("https://portal.acme.test/login")).expect("ok");
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let _ = e.extract(&text);
+            state = state.wrapping_add(1);
+        }
+    }
+
     #[test]
     fn debug_is_redacted() {
         let e = Extractor::new(None, None)

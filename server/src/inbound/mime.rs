@@ -596,6 +596,59 @@ mod tests {
         assert_eq!(&*text, "a < b and 3 > 2 bold &&unknown; A");
     }
 
+    /// Random fragments of HTML and MIME: no panic.
+    #[test]
+    fn no_panic_on_random_input() {
+        const PIECES: &[&str] = &[
+            "<",
+            ">",
+            "</",
+            "a href=",
+            "\"",
+            "'",
+            "https://x.test/?a=1&amp;b",
+            "&",
+            "&#",
+            "x41",
+            ";",
+            "<!--",
+            "-->",
+            "<script>",
+            "</script",
+            "<head>",
+            "<body>",
+            "ä",
+            "日本",
+            "🙂",
+            "From: ",
+            "a@b.test",
+            "\r\n",
+            "\n",
+            "Content-Type: multipart/mixed; boundary=b",
+            "--b",
+            "=?utf-8?b?w6Q=?=",
+            "=C3",
+            "<br>",
+            "<td>",
+            " ",
+            "code 1",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 50) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let _ = html_to_text(&text);
+            let _ = inline_forwarded_senders(&text);
+            let _ = parse(text.as_bytes());
+            state = state.wrapping_add(1);
+        }
+    }
+
     #[test]
     fn inline_forward_sender() {
         let text = "fyi\n\n---------- Forwarded message ---------\nFrom: Acme Accounts <NoReply@Accounts.Acme.test>\nDate: x\n\nYour code is 1";
