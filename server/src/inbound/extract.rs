@@ -4,27 +4,37 @@
 //! only the one-time code or the magic link it carries.
 //!
 //! About: with a credential's `code_pattern`, that regular expression decides
-//! alone (first capture group, else the whole match). Without one, built-in
-//! rules look for 4–8 digit codes, `123-456` / `123 456` groups (joined to
-//! `123456`), `G-123456` prefixes and 4–8 character upper-case alphanumerics
-//! holding a digit, then score each candidate:
+//! alone (first capture group, else the whole match; no match, no code).
+//! Without one, built-in rules collect candidates: 4–8 digit numbers, digit
+//! groups of one length that read as one code (`482 913`, `482-913`,
+//! `48 29 13`, `4 8 2 9 1 3` as HTML table cells become), `G-123456`
+//! (the single-letter prefix dropped) and 4–8 character upper-case
+//! alphanumerics holding a digit. Each is then scored:
 //!
-//! - a keyword nearby is required: strong ones ("code", "verification",
-//!   "OTP", "PIN", "passcode", "one-time", "Bestätigungscode", "código",
-//!   "codice", "vérification", "verificatiecode", …) score 300 minus the
-//!   distance in bytes, weak ones ("sign in", "expires", "do not share",
-//!   "confirm", …) 100 minus the distance; a keyword that labels the
-//!   candidate (only filler words like "is", "lautet", "est", ":" between)
-//!   adds 100 (strong) or 30 (weak);
-//! - decoys are refused outright: numbers labelled by order, invoice,
-//!   ticket, account, customer, tracking, phone, price, ZIP/postal, promo
-//!   and similar words (in the same languages), `#123456`, prices (currency
-//!   signs or codes next to them, decimal separators), parts of longer
-//!   number chains (phone numbers, dates, times, IBANs), numbers on an
-//!   address line, years next to a month name or a copyright sign, and
-//!   anything inside a URL or an email address;
-//! - a year-like 4-digit number (1900–2099) loses 150, letters cost 20
-//!   (digits are likelier), 6 digits gain 10.
+//! - a keyword nearby is required (at most 150 bytes before, 100 after):
+//!   strong ones ("code", "verification", "verify", "OTP", "PIN",
+//!   "passcode", "one-time", "TAN", "Bestätigungscode", "Sicherheitscode",
+//!   "código", "codice", "vérification", "verificatiecode", any compound
+//!   ending in "code", …) score 300 minus the distance in bytes, weak ones
+//!   ("sign in", "login", "expires", "valid", "do not share", "confirm",
+//!   "password", …) 100 minus the distance; a keyword that labels the
+//!   candidate (only filler words such as "is", "your", "lautet", "est",
+//!   "number" and punctuation between; after the candidate, within its
+//!   clause) adds 100 (strong) or 30 (weak);
+//! - decoys are refused outright: a number labelled by order, invoice,
+//!   ticket, account, customer, tracking, transaction, phone, card "ending
+//!   in", price, ZIP/postal, promo, reference and similar words (in the same
+//!   languages), "code" itself when it is a zip/promo/QR/previous/old code,
+//!   `#123456`, masked digits (`•••4821`, `***21`), prices (currency signs
+//!   or codes next to it, decimal separators), parts of longer number
+//!   chains (phone numbers, dates, times, IBANs), a ZIP after a state
+//!   (`CA 94105`), anything inside a URL or an email address;
+//! - years (1900–2099) next to a month name or a copyright sign are refused,
+//!   and other years and numbers on an address line (street, suite, GmbH,
+//!   postcode, …) count only when a strong keyword labels them;
+//!   alphanumerics count only near a strong keyword;
+//! - a year-like number loses 150, letters cost 20 (digits are likelier), 6
+//!   digits gain 10.
 //!
 //! The best score above 50 wins (the earliest on a tie); no candidate above
 //! it means no code: a missing code costs a retry, a wrong one a failed login.
@@ -79,6 +89,18 @@ pub struct InvalidPattern;
 pub struct Extractor {
     pattern: Option<Regex>,
     site: Option<Site>,
+}
+
+impl std::fmt::Debug for Extractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extractor")
+            .field("code_pattern", &self.pattern.as_ref().map(Regex::as_str))
+            .field(
+                "link_domain",
+                &self.site.as_ref().map(|s| s.domain.as_str()),
+            )
+            .finish()
+    }
 }
 
 /// The hosts a magic link may point at.
