@@ -50,8 +50,10 @@ test-independent:
 
 # Python package (bindings-python/): builds the abi3 wheel with maturin,
 # installs it into a fresh venv with the pinned test deps, and runs pytest
-# (shared vectors, Rust interop, hypothesis, pyotp, mypy.stubtest, mypy, and
-# sv.Client against a real sealvault-server on an ephemeral port) from a scratch
+# (shared vectors, Rust interop, hypothesis, pyotp, mypy.stubtest, mypy,
+# sv.Client against a real sealvault-server on an ephemeral port, and the
+# end-to-end browser agents of examples/e2e — after test-js, whose npm
+# package the JS agent imports) from a scratch
 # directory so `import sealvault` is the installed wheel, not python/.
 # PY_PROFILE=--release for an optimised wheel (the bench needs one).
 PY_PROFILE ?=
@@ -59,7 +61,7 @@ PY_PROFILE ?=
 test-python:
 	test -x $(VENV)/bin/maturin || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q maturin==1.16.0; }
 	$(CARGO) build -q -p sealvault --example interop --features hazmat
-	$(CARGO) build -q -p sealvault-server
+	$(CARGO) build -q -p sealvault-server -p sealvault-demo-site
 	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	target=$$($(CARGO) metadata -q --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
 	$(VENV)/bin/maturin build $(PY_PROFILE) -q -m bindings-python/Cargo.toml -o "$$scratch/wheels"; \
@@ -69,7 +71,8 @@ test-python:
 	cd "$$scratch" && SEALVAULT_EXPECT_INSTALLED=1 SEALVAULT_TESTDATA="$(CURDIR)/testdata" \
 		SEALVAULT_INTEROP="$$target/debug/examples/interop" \
 		SEALVAULT_SERVER_BIN="$$target/debug/sealvault-server" SEALVAULT_TEST_DATABASE_URL="$$pg" \
-		"$$scratch/venv/bin/python" -m pytest -p no:cacheprovider "$(CURDIR)/bindings-python/tests"
+		DEMO_SITE_BIN="$$target/debug/demo-site" \
+		"$$scratch/venv/bin/python" -m pytest -p no:cacheprovider "$(CURDIR)/bindings-python/tests" "$(CURDIR)/examples/e2e"
 
 # The Python comparison bench (release wheel; results go in benches/README.md by hand).
 bench-python:
