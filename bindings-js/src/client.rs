@@ -109,6 +109,10 @@ export interface ProxyChoice { id: string | null; url: SecretText; ip: string | 
 export interface ProxyAnswer { source: "credential" | "workflow" | "none"; proxy: ProxyChoice | null; }
 /** A server-side TOTP code: `code` is a SecretText (`code.expose()`). */
 export interface OneTimeCode { code: SecretText; secondsLeft: number; }
+/** `waitForTfaCode` options: wait up to `timeoutSecs` (default 60) for a code received at or after `since` (unix seconds; default the lease's grant). */
+export interface TfaWaitOptions { timeoutSecs?: number; since?: number; }
+/** An email or SMS code (or magic link) the vault received, handed out once; `code` and `link` are SecretTexts. */
+export interface TfaCode { code: SecretText | null; link: SecretText | null; channel: "email" | "sms"; receivedAt: number; }
 "#;
 
 #[wasm_bindgen]
@@ -129,6 +133,8 @@ extern "C" {
     pub type BrowserStateArg;
     #[wasm_bindgen(typescript_type = "WorkflowProxy | null | undefined")]
     pub type WorkflowProxyArg;
+    #[wasm_bindgen(typescript_type = "TfaWaitOptions | undefined")]
+    pub type TfaWaitOptionsArg;
 }
 
 /// A promise of `future`, whose error is already a `SealVaultError`.
@@ -568,6 +574,21 @@ fn session_options(options: Option<&JsValue>) -> Result<SessionOptions> {
     Ok(out)
 }
 
+/// `waitForTfaCode`'s options: the timeout (seconds, fractions allowed) and `since`.
+fn tfa_wait_options(options: Option<&JsValue>) -> Result<(Duration, Option<i64>)> {
+    let mut timeout = Duration::from_secs(60);
+    let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else {
+        return Ok((timeout, None));
+    };
+    if let Some(secs) = get(options, "timeoutSecs")? {
+        timeout = secs
+            .as_f64()
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            .ok_or_else(|| invalid("timeoutSecs must be a non-negative number"))?;
+    }
+    Ok((timeout, opt_integer(options, "since", true)?))
+}
+
 /// A held lease on one credential, with a background heartbeat. Release it
 /// with `release()` or `await using` (`[Symbol.asyncDispose]`); `free()`
 /// and the finalizer release it in the background.
@@ -706,6 +727,39 @@ impl JsSession {
                 &out,
                 "secondsLeft",
                 &JsValue::from(code.seconds_left as f64),
+            )?;
+            Ok(out.into())
+        })
+    }
+
+    /// Waits up to `timeoutSecs` (default 60) for the email or SMS code the
+    /// vault receives for this credential, at or after `since` (unix
+    /// seconds; default the lease's grant): `{code, link, channel,
+    /// receivedAt}` or `null` when none came. Each code is handed out once.
+    /// Login phase only.
+    #[wasm_bindgen(js_name = waitForTfaCode, unchecked_return_type = "Promise<TfaCode | null>")]
+    pub fn wait_for_tfa_code(&self, options: Option<TfaWaitOptionsArg>) -> Promise {
+        let args = tfa_wait_options(options.as_ref().map(|o| o.as_ref()));
+        self.with(|s| async move {
+            let (timeout, since) = args?;
+            let answer = match since {
+                Some(since) => s.wait_for_tfa_code_since(timeout, since).await,
+                None => s.wait_for_tfa_code(timeout).await,
+            };
+            let Some(answer) = api(answer)? else {
+                return Ok(JsValue::NULL);
+            };
+            let secret = |s: Option<SecretString>| {
+                s.map_or(JsValue::NULL, |inner| SecretText { inner }.into())
+            };
+            let out = Object::new();
+            set(&out, "code", &secret(answer.code))?;
+            set(&out, "link", &secret(answer.link))?;
+            set(&out, "channel", &JsValue::from(wire_name(&answer.channel)))?;
+            set(
+                &out,
+                "receivedAt",
+                &JsValue::from(answer.received_at as f64),
             )?;
             Ok(out.into())
         })

@@ -25,6 +25,12 @@ export function assertServer() {
   if (missing) throw new Error(`the vault server is required here but ${missing}`);
 }
 
+/** Inbound second factors (tfa.test.mjs): webhook secret, Twilio token, mail domain, SMS pool. */
+export const INBOUND_SECRET = "inbound-secret-" + randomBytes(8).toString("hex");
+export const TWILIO_TOKEN = "twilio-token-" + randomBytes(8).toString("hex");
+export const INBOUND_DOMAIN = "inbound.test";
+export const SMS_NUMBERS = ["+15550100001", "+15550100002"];
+
 /** Starts a vault; resolves to `{ url, adminToken, stop() }` once it listens. */
 export async function startVault(extraEnv = {}) {
   assertServer();
@@ -41,6 +47,10 @@ export async function startVault(extraEnv = {}) {
       SEALVAULT_MASTER_KEY_FILE: keyFile,
       SEALVAULT_ADMIN_TOKEN: adminToken,
       SEALVAULT_LOG: "info",
+      SEALVAULT_INBOUND_DOMAIN: INBOUND_DOMAIN,
+      SEALVAULT_SMS_NUMBERS: SMS_NUMBERS.join(","),
+      SEALVAULT_INBOUND_SECRET: INBOUND_SECRET,
+      SEALVAULT_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
       ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,4 @@
-//! `Client`, `Session`, `Credential` and `OneTimeCode`: a thin wrap of the
+//! `Client`, `Session`, `Credential`, `OneTimeCode` and `TfaCode`: a thin wrap of the
 //! core's blocking vault client (`sealvault::client::blocking`). Every
 //! network call runs with the GIL released; JSON answers come back as
 //! plain `dict`/`list`; secrets (tokens, passwords, codes) as `SecretStr`.
@@ -542,6 +542,41 @@ impl Session {
         })
     }
 
+    /// Waits up to `timeout` seconds for the email or SMS code the vault
+    /// receives for this credential (received at or after `since`, unix
+    /// seconds; default: the lease's grant). `None` when none came; each
+    /// code is handed out once. Login phase only.
+    #[pyo3(signature = (timeout=60.0, since=None))]
+    fn wait_for_tfa_code(
+        &self,
+        py: Python<'_>,
+        timeout: f64,
+        since: Option<i64>,
+    ) -> Result<Option<TfaCode>> {
+        let session = self.live()?;
+        let timeout = seconds(timeout, "timeout")?;
+        let answer = py.detach(|| match since {
+            Some(since) => session.wait_for_tfa_code_since(timeout, since),
+            None => session.wait_for_tfa_code(timeout),
+        })?;
+        let Some(answer) = answer else {
+            return Ok(None);
+        };
+        let secret = |s: Option<sealvault::wire::SecretString>| {
+            s.map(|s| Py::new(py, SecretStr::new(s.expose_secret())))
+                .transpose()
+        };
+        Ok(Some(TfaCode {
+            code: secret(answer.code)?,
+            link: secret(answer.link)?,
+            channel: match answer.channel {
+                sv_client::TfaChannel::Email => "email",
+                sv_client::TfaChannel::Sms => "sms",
+            },
+            received_at: answer.received_at,
+        }))
+    }
+
     /// Ends the login phase.
     fn login_complete(&self, py: Python<'_>) -> Result<()> {
         let session = self.live()?;
@@ -769,6 +804,55 @@ impl OneTimeCode {
         format!(
             "OneTimeCode(code=[redacted], seconds_left={})",
             self.seconds_left
+        )
+    }
+}
+
+/// A code (or magic link) the vault received by email or SMS: `code` and
+/// `link` (`SecretStr` or `None`), `channel` (`"email"` or `"sms"`) and
+/// `received_at` (unix seconds).
+#[pyclass(module = "sealvault._native", frozen)]
+pub struct TfaCode {
+    code: Option<Py<SecretStr>>,
+    link: Option<Py<SecretStr>>,
+    channel: &'static str,
+    received_at: i64,
+}
+
+#[pymethods]
+impl TfaCode {
+    /// The code, if the message had one.
+    #[getter]
+    fn code(&self, py: Python<'_>) -> Option<Py<SecretStr>> {
+        self.code.as_ref().map(|c| c.clone_ref(py))
+    }
+
+    /// A magic link on the credential's `login_url` site, if the message had one.
+    #[getter]
+    fn link(&self, py: Python<'_>) -> Option<Py<SecretStr>> {
+        self.link.as_ref().map(|l| l.clone_ref(py))
+    }
+
+    /// `"email"` or `"sms"`.
+    #[getter]
+    fn channel(&self) -> &'static str {
+        self.channel
+    }
+
+    /// When the vault received it (unix seconds).
+    #[getter]
+    fn received_at(&self) -> i64 {
+        self.received_at
+    }
+
+    fn __repr__(&self) -> String {
+        let shown = |present: bool| if present { "[redacted]" } else { "None" };
+        format!(
+            "TfaCode(code={}, link={}, channel='{}', received_at={})",
+            shown(self.code.is_some()),
+            shown(self.link.is_some()),
+            self.channel,
+            self.received_at
         )
     }
 }

@@ -31,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Session>()?;
     m.add_class::<client::Credential>()?;
     m.add_class::<client::OneTimeCode>()?;
+    m.add_class::<client::TfaCode>()?;
     m.add_class::<totp::Totp>()?;
     m.add_class::<totp::Hotp>()?;
     m.add_class::<totp::CodeWithValidity>()?;

@@ -48,6 +48,13 @@ def _server_bin() -> str:
 
 POOL_PASSWORD = "pool-pw-" + secrets.token_hex(8)
 
+# Inbound second factors (test_tfa.py): the webhook secret, Twilio's auth
+# token, the inbound mail domain and the SMS pool (a number per user).
+INBOUND_SECRET = "inbound-secret-" + secrets.token_hex(8)
+TWILIO_TOKEN = "twilio-token-" + secrets.token_hex(8)
+INBOUND_DOMAIN = "inbound.test"
+SMS_NUMBERS = ("+15550100001", "+15550100002")
+
 
 @dataclass
 class Vault:
@@ -100,6 +107,10 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         SEALVAULT_DATA_DIR=str(tmp),
         SEALVAULT_MASTER_KEY_FILE=str(tmp / "master.key"),
         SEALVAULT_ADMIN_TOKEN=admin_token,
+        SEALVAULT_INBOUND_DOMAIN=INBOUND_DOMAIN,
+        SEALVAULT_SMS_NUMBERS=",".join(SMS_NUMBERS),
+        SEALVAULT_INBOUND_SECRET=INBOUND_SECRET,
+        SEALVAULT_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
     )
     server = subprocess.Popen(
         [binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -130,3 +141,5 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     # Invariant 1: nothing secret in the vault's log.
     assert admin_token not in "".join(log)
     assert POOL_PASSWORD not in "".join(log)
+    assert INBOUND_SECRET not in "".join(log)
+    assert TWILIO_TOKEN not in "".join(log)

@@ -7,7 +7,7 @@ import {
   type Meta, type Me, type User, type TokenCreated, type TokenInfo, type CredentialWritten,
   type CredentialSummary, type CredentialDetail, type Rotated, type AuditList, type OneTimeCode,
   type SessionOptions, type CredentialConfig, type BrowserState, type SessionStateWritten,
-  type ProxyAnswer,
+  type ProxyAnswer, type TfaCode,
 } from "sealvault";
 import {
   captureContext, saveContext, restoreContext, sessionStorageScript,
@@ -93,6 +93,12 @@ async function client(): Promise<void> {
     const otp: OneTimeCode = await s.totp(5);
     const code6: string = otp.code.expose();
     const left2: number = otp.secondsLeft;
+    const tfa: TfaCode | null = await s.waitForTfaCode({ timeoutSecs: 30, since: 1_700_000_000 });
+    const tfaCode: string | undefined = tfa?.code?.expose();
+    const channel: "email" | "sms" | undefined = tfa?.channel;
+    const received: number | undefined = tfa?.receivedAt;
+    const none: TfaCode | null = await s.waitForTfaCode();
+    void [tfaCode, channel, received, none, tfa?.link];
     await s.heartbeat();
     await s.loginComplete();
     void [id, fence, phase, exp, sk2, name, text, pin, code6, left2];

@@ -50,6 +50,7 @@ Vault client (sync; every network call releases the GIL)::
         cred = s.access()                        # .username, .password (SecretStr), .fields
         cred.check_origin(page.url)              # InvalidRequestError on another origin
         code = s.totp()                          # .code (SecretStr), .seconds_left
+        tfa = s.wait_for_tfa_code(timeout=60)    # email/SMS code: .code, .link (SecretStr), .channel; None on timeout
         s.login_complete()
 
 One method per route of the Rust client (``healthz``, ``meta``, ``me``,
@@ -77,6 +78,7 @@ from sealvault._native import (
     SecretBytes,
     SecretStr,
     Session,
+    TfaCode,
     Totp,
     __version__,
     config_hash,
@@ -135,6 +137,7 @@ __all__ = [
     "SecretStr",
     "Session",
     "StaleDataKeyError",
+    "TfaCode",
     "Totp",
     "TransportError",
     "UnavailableError",

@@ -4,13 +4,16 @@
 //! runtime (like `reqwest::blocking`, it would panic there).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{ClientBuilder, ClientError, ClientResult, Credential, OneTimeCode, SessionOptions};
+use super::{
+    ClientBuilder, ClientError, ClientResult, Credential, OneTimeCode, SessionOptions, TfaCode,
+};
 use crate::browser_state::BrowserState;
 use crate::wire::{
     Access, AcquireLease, AuditList, CreateToken, CredentialDetail, CredentialSummary,
     CredentialWritten, Heartbeat, LeaseGrant, LeasePhase, LoginComplete, Me, Meta, PutCredential,
-    Rotated, SecretString, TokenCreated, TokenInfo, TotpCode, TotpRequest, User,
+    Rotated, SecretString, TfaCodeAnswer, TokenCreated, TokenInfo, TotpCode, TotpRequest, User,
 };
 use crate::wire::{
     ProxyAnswer, ProxyRequest, PutSessionState, SessionStateBody, SessionStateWritten,
@@ -139,6 +142,8 @@ blocking! {
     fn access_envelope(&self, id: &str, lease: &SecretString) -> Access;
     /// `POST /v1/credentials/{id}/totp`, once.
     fn totp_code(&self, id: &str, lease: &SecretString, body: &TotpRequest) -> TotpCode;
+    /// `GET /v1/credentials/{id}/tfa-code`, one long poll.
+    fn tfa_code(&self, id: &str, lease: &SecretString, since: Option<i64>, wait_secs: u64) -> TfaCodeAnswer;
     /// `PUT /v1/credentials/{id}/session-state` with a caller-sealed state.
     fn put_session_state(&self, id: &str, lease: &SecretString, fencing_token: u64, body: &PutSessionState) -> SessionStateWritten;
     /// `GET /v1/credentials/{id}/session-state`, unopened.
@@ -209,6 +214,22 @@ impl Session {
     /// The vault's TOTP code with at least `min_validity_secs` left.
     pub fn totp(&self, min_validity_secs: u64) -> ClientResult<OneTimeCode> {
         self.rt.block_on(self.inner().totp(min_validity_secs))
+    }
+
+    /// Waits up to `timeout` for the email or SMS code; see
+    /// [`super::Session::wait_for_tfa_code`].
+    pub fn wait_for_tfa_code(&self, timeout: Duration) -> ClientResult<Option<TfaCode>> {
+        self.rt.block_on(self.inner().wait_for_tfa_code(timeout))
+    }
+
+    /// As [`Session::wait_for_tfa_code`], for codes received at or after `since`.
+    pub fn wait_for_tfa_code_since(
+        &self,
+        timeout: Duration,
+        since: i64,
+    ) -> ClientResult<Option<TfaCode>> {
+        self.rt
+            .block_on(self.inner().wait_for_tfa_code_since(timeout, since))
     }
 
     /// Ends the login phase.

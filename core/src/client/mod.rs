@@ -33,6 +33,7 @@ mod rt;
 mod sealing;
 mod session;
 mod state;
+mod tfa;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,6 +42,7 @@ use std::time::Duration;
 pub use credential::{Credential, check_origin};
 pub use error::{ApiError, ClientError, ClientResult};
 pub use session::{OneTimeCode, Purpose, Session, SessionOptions};
+pub use tfa::{TfaChannel, TfaCode};
 
 use crate::DataKey;
 use crate::wire::SecretString;

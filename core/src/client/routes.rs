@@ -12,8 +12,8 @@ use crate::wire::{
     Access, AcquireLease, AuditList, CreateToken, CreateUser, CredentialDetail, CredentialList,
     CredentialSummary, CredentialWritten, DataKeyBody, Heartbeat, LeaseGrant, LoginComplete, Me,
     Meta, ProxyAnswer, ProxyRequest, PutCredential, PutSessionState, RotateKey, Rotated,
-    SecretString, SessionStateBody, SessionStateWritten, TokenCreated, TokenInfo, TokenList,
-    TotpCode, TotpRequest, User,
+    SecretString, SessionStateBody, SessionStateWritten, TfaCodeAnswer, TokenCreated, TokenInfo,
+    TokenList, TotpCode, TotpRequest, User,
 };
 use crate::{DataKey, KeyId};
 
@@ -231,6 +231,29 @@ impl Client {
                 .json(body)?,
         )
         .await
+    }
+
+    /// `GET /v1/credentials/{id}/tfa-code?since=&wait=` (secrets:access +
+    /// login phase): one long poll of up to `wait_secs` (the vault caps it);
+    /// all `null` when no code came. See [`super::Session::wait_for_tfa_code`].
+    pub async fn tfa_code(
+        &self,
+        id: &str,
+        lease: &SecretString,
+        since: Option<i64>,
+        wait_secs: u64,
+    ) -> ClientResult<TfaCodeAnswer> {
+        crate::item::validate_item_id(id)?;
+        let path = ["v1", "credentials", id, "tfa-code"];
+        let mut query = vec![("wait", wait_secs.to_string())];
+        if let Some(since) = since {
+            query.push(("since", since.to_string()));
+        }
+        // A code is handed out once: an answer lost in transit is not asked again.
+        let mut call = Call::new(Method::GET, &path, Retry::UnsentOnly).lease(lease);
+        call.query = &query;
+        call.extra_timeout = Duration::from_secs(wait_secs);
+        self.call(call).await
     }
 
     /// `PUT /v1/credentials/{id}/session-state` (sessions + lease): a state

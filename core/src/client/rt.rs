@@ -81,3 +81,17 @@ where
     wasm_bindgen_futures::spawn_local(task);
     true
 }
+
+/// Time since an arbitrary origin, for measuring how long a wait has run
+/// (`Instant`; `Date.now()` on wasm32, where `Instant` is missing).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn now() -> Duration {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(std::time::Instant::now).elapsed()
+}
+
+/// Time since the epoch, from `Date.now()`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn now() -> Duration {
+    Duration::from_secs_f64((js_sys::Date::now() / 1000.0).max(0.0))
+}
