@@ -774,6 +774,14 @@ impl JsSession {
         })
     }
 
+    /// `text` with every secret this session handed out (password and
+    /// fields of `access()`, codes of `totp()` and `waitForTfaCode()`, magic
+    /// links) replaced by `[REDACTED]`: for agent logs and text sent to a
+    /// language model. The values are wiped when the session is released.
+    pub fn redact(&self, text: &str) -> Result<String> {
+        Ok(self.live()?.redact(text))
+    }
+
     /// The credential's config as the lease grant carried it.
     #[wasm_bindgen(getter, unchecked_return_type = "CredentialConfig | null")]
     pub fn config(&self) -> Result<JsValue> {

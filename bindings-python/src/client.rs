@@ -577,6 +577,14 @@ impl Session {
         }))
     }
 
+    /// `text` with every secret this session handed out (password and
+    /// fields of `access()`, codes of `totp()` and `wait_for_tfa_code()`,
+    /// magic links) replaced by `[REDACTED]`: for agent logs and text sent
+    /// to a language model. The values are wiped when the session ends.
+    fn redact(&self, text: &str) -> PyResult<String> {
+        Ok(self.live()?.redact(text))
+    }
+
     /// Ends the login phase.
     fn login_complete(&self, py: Python<'_>) -> Result<()> {
         let session = self.live()?;

@@ -126,6 +126,20 @@ both_dbs!(every_route, |s: Server| async move {
             .unwrap()
             .is_some()
     );
+    // The guard's redactor knows the password, the fields and the code.
+    let line = format!(
+        "typed {} then {} (form: password={})",
+        opened.password.expose_secret(),
+        one_time.code.expose_secret(),
+        opened.password.expose_secret().replace(' ', "+")
+    );
+    let clean = session.redact(&line);
+    assert!(!clean.contains(opened.password.expose_secret()), "{clean}");
+    assert!(!clean.contains(one_time.code.expose_secret()), "{clean}");
+    for value in opened.fields.values() {
+        assert_eq!(session.redact(value.expose_secret()), "[REDACTED]");
+    }
+    assert_eq!(session.redact("nothing secret"), "nothing secret");
     session.heartbeat().await.unwrap();
     session.login_complete().await.unwrap();
     assert_eq!(session.phase(), LeasePhase::Active);

@@ -135,6 +135,10 @@ both!(an_email_wakes_a_waiting_agent, |s: Server| async move {
     assert!((code.received_at - sealvault_server::now()).abs() < 60);
     let debug = format!("{code:?}");
     assert!(!debug.contains("739154"), "{debug}");
+    assert_eq!(
+        session.redact("the site wants 739154"),
+        "the site wants [REDACTED]"
+    );
 
     // Handed out once: the next wait sees nothing.
     let again = session

@@ -51,6 +51,7 @@ Vault client (sync; every network call releases the GIL)::
         cred.check_origin(page.url)              # InvalidRequestError on another origin
         code = s.totp()                          # .code (SecretStr), .seconds_left
         tfa = s.wait_for_tfa_code(timeout=60)    # email/SMS code: .code, .link (SecretStr), .channel; None on timeout
+        print(s.redact(log_line))                # the session's secrets replaced by [REDACTED]
         s.login_complete()
 
 One method per route of the Rust client (``healthz``, ``meta``, ``me``,

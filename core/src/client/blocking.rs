@@ -216,6 +216,11 @@ impl Session {
         self.rt.block_on(self.inner().totp(min_validity_secs))
     }
 
+    /// See [`super::Session::redact`].
+    pub fn redact(&self, text: &str) -> String {
+        self.inner().redact(text)
+    }
+
     /// Waits up to `timeout` for the email or SMS code; see
     /// [`super::Session::wait_for_tfa_code`].
     pub fn wait_for_tfa_code(&self, timeout: Duration) -> ClientResult<Option<TfaCode>> {

@@ -64,6 +64,8 @@ pub struct Session {
     config: serde_json::Value,
     /// The session-state version last seen (loaded, saved, or a 404's).
     state_version: Mutex<Option<u64>>,
+    /// Secrets handed out through this guard, for [`Session::redact`].
+    redactor: crate::redact::Redactor,
     released: bool,
 }
 
@@ -130,6 +132,7 @@ impl Session {
             purpose,
             config,
             state_version: Mutex::new(None),
+            redactor: crate::redact::Redactor::new(),
             released: false,
         })
     }
@@ -244,6 +247,10 @@ impl Session {
         let mut credential = Credential::from_plaintext(&plaintext)?;
         let config = CredentialConfig::from_value(&answer.config)?;
         credential.set_login_url(config.login_url.clone());
+        self.redactor.add(credential.password.expose_secret());
+        for value in credential.fields.values() {
+            self.redactor.add(value.expose_secret());
+        }
         Ok(credential)
     }
 
@@ -261,6 +268,7 @@ impl Session {
                 .await?;
             match (answer.code, answer.retry_after_secs) {
                 (Some(code), _) => {
+                    self.redactor.add(&code);
                     return Ok(OneTimeCode {
                         code: SecretString::new(code),
                         seconds_left: answer.seconds_left.unwrap_or(0),
@@ -273,6 +281,21 @@ impl Session {
         Err(ClientError::Protocol(
             "the vault handed out no TOTP code".into(),
         ))
+    }
+
+    /// `text` with every secret this guard handed out — the password and
+    /// fields of [`Session::access`], codes of [`Session::totp`] and
+    /// [`Session::wait_for_tfa_code`], magic links — replaced by
+    /// `[REDACTED]` (also percent-encoded and JSON-escaped forms). For agent
+    /// logs and text sent to a language model; the values are wiped when
+    /// the guard is dropped or released.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
+    /// Remembers one more secret for [`Session::redact`].
+    pub(crate) fn remember_secret(&self, secret: &str) {
+        self.redactor.add(secret);
     }
 
     /// Ends the login phase (also right away when a saved state still works).

@@ -81,6 +81,9 @@ impl Session {
                 .tfa_code(self.item(), self.lease_token(), since, wait)
                 .await?;
             if let Some(code) = TfaCode::from_answer(answer)? {
+                for secret in [&code.code, &code.link].into_iter().flatten() {
+                    self.remember_secret(secret.expose_secret());
+                }
                 return Ok(Some(code));
             }
             if deadline.saturating_sub(rt::now()).is_zero() {
