@@ -109,6 +109,7 @@ class Stack:
     path: Path
     secrets: list[str]
     logs: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
 
     def stats(self, item: str) -> dict[str, Any]:
         username = self.description["accounts"][item]["username"]
@@ -284,7 +285,7 @@ def test_no_secret_in_any_log(stack: Stack) -> None:
     assert not re.search(r"(?<![\w.:-])\d{6}(?![\w])", agent_logs), "a 6-digit code in an agent log"
     totp = st.provisioned_totp(stack.description)
     if totp is not None:
-        start = int(time.time()) - 3600
+        start = int(stack.started) - 10
         codes = {totp.at(t) for t in range(start, int(time.time()) + 10, 5)}
         leaked = [c for c in codes if re.search(rf"(?<![\d.]){c}(?!\d)", vault_log)]
         assert not leaked, "a TOTP code in the vault log"
