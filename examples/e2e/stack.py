@@ -273,6 +273,13 @@ def write_stack(stack: dict[str, Any], path: Path = STACK_FILE) -> None:
 def main() -> None:
     if sys.argv[1:] != ["up"]:
         raise SystemExit(__doc__)
+    import signal
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     with tempfile.TemporaryDirectory(prefix="sealvault-demo-") as tmp:
         vault = start_vault(Path(tmp))
         site = start_site(vault)
