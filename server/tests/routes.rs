@@ -592,6 +592,30 @@ async fn canary_run(s: Server) {
     }
     let (status, _) = p
         .call(
+            Method::GET,
+            "/v1/credentials/{id}/tfa-code",
+            "/v1/credentials/acme/tfa-code?wait=0",
+            tk,
+            &fake_lease,
+            None,
+        )
+        .await;
+    assert!(status.is_client_error(), "tfa-code: {status}");
+    // Unsigned or wrongly signed webhooks carrying the canaries: refused.
+    let signature = [("x-sealvault-signature", "t=1,v1=00")];
+    for route in [
+        "/v1/inbound/email",
+        "/v1/inbound/sms",
+        "/v1/inbound/sms/twilio",
+    ] {
+        let body = json!({"from": canary_pw, "to": "+15550100001", "body": canary_seed, "id": canary_bearer});
+        let (status, _) = p
+            .call(post.clone(), route, route, None, &signature, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{route}");
+    }
+    let (status, _) = p
+        .call(
             Method::DELETE,
             cred_t,
             &format!("/v1/credentials/acme?expected_version={canary_pw}"),
