@@ -60,7 +60,7 @@ export async function startVault(extraEnv = {}) {
     const timer = setTimeout(() => reject(new Error(`vault did not start in 30 s:\n${log}`)), 30000);
     const onData = (chunk) => {
       log += chunk;
-      const m = /listening on (\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ""));
+      const m = /(?<!smtp )listening on (\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ""));
       if (m) {
         clearTimeout(timer);
         resolve(`http://${m[1]}`);
@@ -79,6 +79,15 @@ export async function startVault(extraEnv = {}) {
     url,
     adminToken,
     log: () => log,
+    /** The SMTP listener's `host:port` (started with SEALVAULT_SMTP_LISTEN), from its log line. */
+    async smtp() {
+      for (let i = 0; i < 100; i++) {
+        const m = /smtp listening on (\S+)/.exec(log.replace(/\x1b\[[0-9;]*m/g, ""));
+        if (m) return m[1];
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no SMTP listener in the vault's log:\n${log}`);
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));

@@ -62,6 +62,7 @@ class Vault:
     admin_token: str
     binary: str
     log: list[str]
+    smtp: str = ""
 
 
 def _database_url(kind: str, tmp: Path) -> str:
@@ -111,6 +112,7 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         SEALVAULT_SMS_NUMBERS=",".join(SMS_NUMBERS),
         SEALVAULT_INBOUND_SECRET=INBOUND_SECRET,
         SEALVAULT_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        SEALVAULT_SMTP_LISTEN="127.0.0.1:0",
     )
     server = subprocess.Popen(
         [binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -119,13 +121,17 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     log: list[str] = []
     ready = threading.Event()
     found: list[str] = []
+    smtp: list[str] = []
 
     def drain() -> None:
         assert server.stderr is not None
         for line in server.stderr:
             log.append(line)
-            if not found and (m := re.search(r"listening on (\S+)", line)):
+            if not found and (m := re.search(r"(?<!smtp )listening on (\S+)", line)):
                 found.append(m[1])
+            if not smtp and (m := re.search(r"smtp listening on (\S+)", line)):
+                smtp.append(m[1])
+            if found and smtp:
                 ready.set()
         ready.set()
 
@@ -133,7 +139,7 @@ def vault(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     try:
         if not ready.wait(60) or not found:
             pytest.fail("the vault did not start:\n" + "".join(log))
-        yield Vault(f"http://{found[0]}", admin_token, binary, log)
+        yield Vault(f"http://{found[0]}", admin_token, binary, log, smtp[0] if smtp else "")
     finally:
         server.terminate()
         server.wait(30)

@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import shutil
+import subprocess
 import threading
 import time
 import urllib.error
@@ -117,6 +120,40 @@ def test_an_email_wakes_a_waiter(vault: Vault, owner: Owner) -> None:
         assert "739154" not in repr(tfa) and "[redacted]" in repr(tfa)
         # Handed out once.
         assert s.wait_for_tfa_code(timeout=0) is None
+
+
+def _swaks() -> str:
+    path = shutil.which("swaks")
+    if path is None:
+        why = "swaks is not installed (apt-get install swaks)"
+        if os.environ.get("SEALVAULT_TEST_SMTP") == "required":
+            pytest.fail(why)
+        pytest.skip(why)
+    return path
+
+
+def test_mail_sent_with_swaks_wakes_a_waiter(vault: Vault, owner: Owner) -> None:
+    """Acceptance (issue 9): swaks → the vault's SMTP listener → the agent
+    blocked in a 30 s wait, woken in under 5 s."""
+    swaks = _swaks()
+    address = owner.put("smtp-mail", "EMAIL")
+    host, port = vault.smtp.rsplit(":", 1)
+    command = [swaks, "--server", host, "--port", port, "--to", address, "--from", "no-reply@acme.test",
+               "--header", "Subject: Your Acme sign-in code",
+               "--body", "Your verification code is 604893. It expires in 10 minutes."]
+    with owner.client.session("smtp-mail") as s:
+        sent: list[subprocess.CompletedProcess[str]] = []
+        timer = threading.Timer(1.0, lambda: sent.append(subprocess.run(command, capture_output=True, text=True)))
+        timer.start()
+        started = time.monotonic()
+        tfa = s.wait_for_tfa_code(timeout=30)
+        took = time.monotonic() - started
+        timer.join()
+        assert sent and sent[0].returncode == 0, sent
+        assert tfa is not None and tfa.code is not None and tfa.code.expose() == "604893"
+        assert tfa.channel == "email"
+        assert took < 5, took
+        assert s.redact("code 604893") == "code [REDACTED]"
 
 
 def test_an_sms_webhook_code(vault: Vault, owner: Owner) -> None:

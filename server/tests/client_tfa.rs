@@ -1,7 +1,8 @@
 //! The Rust SDK's `Session::wait_for_tfa_code` against a real
 //! `sealvault-server` process, on SQLite and on PostgreSQL: a waiter woken
-//! by a signed email webhook, an SMS code, a timeout, `ambiguous_recipient`
-//! as a typed error, and the blocking client.
+//! by a signed email webhook and by mail sent with `swaks` to the SMTP
+//! listener, an SMS code, a timeout, `ambiguous_recipient` as a typed
+//! error, and the blocking client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -9,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ALL_SCOPES, Db, Server};
+use common::{ALL_SCOPES, Db, Server, swaks_available};
 use sealvault::client::{Client, Credential, Purpose, TfaChannel, blocking};
 use sealvault::wire::ErrorCode;
 use sealvault_server::inbound::signature::sealvault_signature;
@@ -245,3 +246,73 @@ both!(the_blocking_client_waits_too, |s: Server| async move {
     assert_eq!(code, "615243");
     assert!(took < Duration::from_secs(5), "{took:?}");
 });
+
+/// Mail to the credential's assigned address, sent with swaks through the
+/// vault's SMTP listener, wakes an agent blocked in a 30 s wait in under 5 s.
+async fn swaks_wakes_the_waiter(s: Server) {
+    if !swaks_available() {
+        return;
+    }
+    let (owner, addresses) = owner(&s, "EMAIL", &["acme"]).await;
+    let session = owner.session("acme", Purpose::Login).await.unwrap();
+    let smtp = s.smtp_addr();
+    let to = addresses[0].clone();
+    let sender = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        let (host, port) = smtp.rsplit_once(':').unwrap();
+        std::process::Command::new("swaks")
+            .args(["--server", host, "--port", port, "--to", &to])
+            .args(["--from", "no-reply@acme.test", "--helo", "mta.acme.test"])
+            .args(["--header", "Subject: Your Acme sign-in code"])
+            .args([
+                "--body",
+                "Your verification code is 604893. It expires in 10 minutes.",
+            ])
+            .output()
+            .unwrap()
+    });
+    let started = Instant::now();
+    let code = session
+        .wait_for_tfa_code(Duration::from_secs(30))
+        .await
+        .unwrap()
+        .expect("a code");
+    let took = started.elapsed();
+    let sent = sender.await.unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stdout)
+    );
+    assert_eq!(code.code.as_ref().unwrap().expose_secret(), "604893");
+    assert_eq!(code.channel, TfaChannel::Email);
+    assert!(took < Duration::from_secs(5), "woken after {took:?}");
+    assert!(
+        !s.logs().contains("604893"),
+        "the code is in the vault's log"
+    );
+}
+
+mod swaks_wakes_a_waiting_agent {
+    use super::*;
+
+    fn env() -> Vec<(&'static str, &'static str)> {
+        ENV.iter()
+            .copied()
+            .chain([("SEALVAULT_SMTP_LISTEN", "127.0.0.1:0")])
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        swaks_wakes_the_waiter(Server::start_with(Db::Sqlite, &env()).await.unwrap()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(server) = Server::start_with(Db::Postgres, &env()).await else {
+            return;
+        };
+        swaks_wakes_the_waiter(server).await;
+    }
+}

@@ -193,6 +193,41 @@ impl Server {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The SMTP listener's `host:port` (`SEALVAULT_SMTP_LISTEN` set), from
+    /// its `smtp listening on` log line.
+    pub fn smtp_addr(&self) -> String {
+        for _ in 0..100 {
+            if let Some(addr) = self.logs().lines().find_map(|l| {
+                let at = l.find("smtp listening on ")?;
+                l[at + 18..].split_whitespace().next().map(str::to_owned)
+            }) {
+                return addr;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no SMTP listener in the log:\n{}", self.logs());
+    }
+}
+
+/// Whether `swaks` runs here; without it, prints why (the caller skips) or
+/// fails when `SEALVAULT_TEST_SMTP=required`.
+pub fn swaks_available() -> bool {
+    let ok = Command::new("swaks")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let required = std::env::var("SEALVAULT_TEST_SMTP").is_ok_and(|v| v == "required");
+        assert!(
+            !required,
+            "swaks is required (SEALVAULT_TEST_SMTP=required) but not installed"
+        );
+        eprintln!("skipping: swaks is not installed (apt-get install swaks)");
+    }
+    ok
+}
+
+impl Server {
     pub async fn call(
         &self,
         method: Method,
