@@ -748,3 +748,149 @@ both!(
         assert_eq!(body["code"], "222333", "{body}");
     }
 );
+
+both!(
+    twilio_signs_the_public_url,
+    &[("SEALVAULT_PUBLIC_URL", "https://vault.example.com/")],
+    |s: Server| async move {
+        let (user, token) = owner(&s).await;
+        let assigned = create(&s, &user, &token, "bank", &sms_config("bank", None)).await;
+        let number = assigned["phone"].as_str().unwrap().to_owned();
+        let params: Vec<(String, String)> = [
+            ("MessageSid", "SMpublic1"),
+            ("From", "+15557770000"),
+            ("To", number.as_str()),
+            ("Body", "Your code is 551177"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let post = |url: String| {
+            let signature = twilio_signature(TWILIO_TOKEN.as_bytes(), &url, &params);
+            s.client
+                .post(format!("{}/v1/inbound/sms/twilio", s.base))
+                .header("x-twilio-signature", signature)
+                .form(&params)
+                .send()
+        };
+        // Behind a proxy Twilio signs the public URL, not the vault's own.
+        let local = format!("{}/v1/inbound/sms/twilio", s.base);
+        assert_eq!(post(local).await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(count(&s, "inbound_seen").await, 0);
+        let public = "https://vault.example.com/v1/inbound/sms/twilio".to_owned();
+        assert_eq!(post(public).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(count(&s, "inbound_seen").await, 1);
+    }
+);
+
+both!(
+    a_code_stored_by_one_replica_wakes_a_waiter_on_another,
+    &[],
+    |s: Server| async move {
+        let replica = s.replica();
+        let (user, token) = owner(&s).await;
+        let assigned = create(&s, &user, &token, "acme", &email_config("acme", None)).await;
+        let address = assigned["email"].as_str().unwrap().to_owned();
+        let lease = login(&s, &token, "acme").await;
+        let waiter = {
+            let (base, token, lease, client) = (
+                replica.base.clone(),
+                token.clone(),
+                lease.clone(),
+                s.client.clone(),
+            );
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let answer: Value = client
+                    .get(format!("{base}/v1/credentials/acme/tfa-code?wait=30"))
+                    .bearer_auth(token)
+                    .header("x-lease-token", lease)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (started.elapsed(), answer)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let raw = email(&address, "noreply@acme.test", "864201");
+        assert_eq!(post_email(&s, &raw, sign(&raw)).await, StatusCode::ACCEPTED);
+        let (took, answer) = waiter.await.unwrap();
+        assert_eq!(answer["code"], "864201", "{answer}");
+        assert!(
+            took < Duration::from_secs(5),
+            "the other replica took {took:?}"
+        );
+    }
+);
+
+both!(
+    the_vault_smtp_listener_refuses_unknown_recipients,
+    &[("SEALVAULT_SMTP_LISTEN", "127.0.0.1:0")],
+    |s: Server| async move {
+        let (user, token) = owner(&s).await;
+        let assigned = create(&s, &user, &token, "acme", &email_config("acme", None)).await;
+        let address = assigned["email"].as_str().unwrap().to_owned();
+        let smtp = s.smtp_addr();
+        let (host, port) = smtp.rsplit_once(':').unwrap();
+        // Python's smtplib, a real SMTP client: one known, one unknown recipient.
+        let script = r#"
+import smtplib, sys
+host, port, known, unknown = sys.argv[1:]
+msg = ("From: noreply@acme.test\r\nTo: " + known + "\r\nSubject: Your code\r\n\r\n"
+       "Your verification code is 330719.\r\n")
+with smtplib.SMTP(host, int(port), timeout=20) as s:
+    refused = s.sendmail("noreply@acme.test", [known, unknown], msg)
+print(sorted((k, v[0]) for k, v in refused.items()))
+"#;
+        let unknown = "sv-ffffffffffffffffffff@inbound.test";
+        let out = std::process::Command::new("python3")
+            .args(["-c", script, host, port, &address, unknown])
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(printed.trim(), format!("[('{unknown}', 550)]"));
+        let lease = login(&s, &token, "acme").await;
+        let since = now() - 60;
+        let (_, answer) =
+            tfa_code(&s, &token, "acme", &lease, &format!("since={since}&wait=5")).await;
+        assert_eq!(answer["code"], "330719", "{answer}");
+        assert!(
+            !s.logs().contains("330719"),
+            "the code is in the vault's log"
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_rate_limited_per_client() {
+    let file =
+        std::env::temp_dir().join(format!("sealvault-inbound-{}.toml", rand::random::<u64>()));
+    std::fs::write(&file, "[limits]\ninbound_per_minute = 3\n").unwrap();
+    let path = file.to_string_lossy().to_string();
+    let s = start(Db::Sqlite, &[("SEALVAULT_CONFIG", path.as_str())])
+        .await
+        .unwrap();
+    let raw = "To: sv-1@inbound.test\r\n\r\nnothing";
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(post_email(&s, raw, sign(raw)).await);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}

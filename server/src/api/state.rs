@@ -36,6 +36,8 @@ pub struct Inner {
     pub access_limiter: RateLimiter,
     /// `/totp` per token.
     pub totp_limiter: RateLimiter,
+    /// Inbound webhooks per client address.
+    pub inbound_limiter: RateLimiter,
     /// Time for the session-state code paths (injectable for tests).
     pub clock: Arc<dyn Clock>,
     /// The proxy pool.

@@ -142,6 +142,7 @@ pub async fn state_with_clock(
         auth_failures: RateLimiter::new(limits.failed_auth_per_minute),
         access_limiter: RateLimiter::new(limits.access_per_minute),
         totp_limiter: RateLimiter::new(limits.totp_per_minute),
+        inbound_limiter: RateLimiter::new(limits.inbound_per_minute),
         proxies,
         limits,
         clock,

@@ -244,6 +244,8 @@ pub struct LimitsConfig {
     pub access_per_minute: u32,
     /// `/totp` calls per token per minute.
     pub totp_per_minute: u32,
+    /// Inbound webhook calls (email, SMS, Twilio) per client address per minute.
+    pub inbound_per_minute: u32,
     /// Lease TTL when the acquirer names none.
     pub default_lease_ttl_secs: u64,
     /// Longest lease TTL.
@@ -263,6 +265,7 @@ impl Default for LimitsConfig {
             failed_auth_per_minute: 20,
             access_per_minute: 600,
             totp_per_minute: 600,
+            inbound_per_minute: 600,
             default_lease_ttl_secs: 60,
             max_lease_ttl_secs: 3600,
             max_wait_secs: 60,

@@ -2,7 +2,9 @@
 //! webhook, and the `tfa-code` long poll.
 
 use crate::api::openapi::schemas as s;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, body::Bytes};
@@ -35,6 +37,14 @@ fn not_configured(what: &str) -> ApiError {
     )
 }
 
+/// Counts a webhook call of `client` (`rate_limited` past the limit).
+fn limit(state: &AppState, client: SocketAddr) -> ApiResult<()> {
+    match state.inbound_limiter.check(&client.ip().to_string()) {
+        Some(secs) => Err(ApiError::rate_limited(secs)),
+        None => Ok(()),
+    }
+}
+
 /// Checks `X-SealVault-Signature` over the raw body.
 fn check_signed(
     state: &AppState,
@@ -60,9 +70,11 @@ fn check_signed(
 #[utoipa::path(post, path = "/v1/inbound/email", tag = "inbound", description = "X-SealVault-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\"> under SEALVAULT_INBOUND_SECRET, five-minute window; recipients from Delivered-To/X-Original-To/To/Cc on the inbound domain", params(("X-SealVault-Signature" = String, Header)), request_body(content = String, content_type = "message/rfc822"), responses((status = 202, description = "accepted (stored, or dropped when no credential takes it)"), (status = "4XX", description = "error (DESIGN §9 table)", body = s::ErrorBody)))]
 pub async fn email(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
+    limit(&state, client)?;
     check_signed(&state, "email", &headers, &body)?;
     let rcpts = deliver::header_recipients(&body, state.inbound.domain());
     let digest = hex::encode(sha2::Sha256::digest(&body));
@@ -75,9 +87,11 @@ pub async fn email(
 #[utoipa::path(post, path = "/v1/inbound/sms", tag = "inbound", description = "signed like /v1/inbound/email; `id` accepted once", params(("X-SealVault-Signature" = String, Header)), request_body = s::InboundSms, responses((status = 202, description = "accepted"), (status = "4XX", description = "error (DESIGN §9 table)", body = s::ErrorBody)))]
 pub async fn sms(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
+    limit(&state, client)?;
     check_signed(&state, "sms", &headers, &body)?;
     let message: InboundSms = serde_json::from_slice(&body)
         .map_err(|_| ApiError::invalid("body must be {\"from\",\"to\",\"body\",\"id\"}"))?;
@@ -119,10 +133,12 @@ fn field(params: &[(String, String)], name: &str) -> ApiResult<String> {
 #[utoipa::path(post, path = "/v1/inbound/sms/twilio", tag = "inbound", description = "X-Twilio-Signature under SEALVAULT_TWILIO_AUTH_TOKEN over SEALVAULT_PUBLIC_URL (or the request URL); MessageSid accepted once", params(("X-Twilio-Signature" = String, Header)), request_body(content = String, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "empty TwiML", content_type = "text/xml"), (status = "4XX", description = "error (DESIGN §9 table)", body = s::ErrorBody)))]
 pub async fn twilio(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> ApiResult<Response> {
+    limit(&state, client)?;
     let token = state
         .inbound
         .twilio_token()
