@@ -94,6 +94,25 @@ bench-python:
 test-js:
 	SEALVAULT_PYTHON="$${SEALVAULT_PYTHON:-$(abspath $(VENV))/bin/python}" bindings-js/scripts/test.sh
 
+# The browser-agent stack of README.md: builds the server, the demo site, the
+# Python package (into $(VENV), with Playwright) and the npm package, then
+# runs a vault and the demo site with four provisioned accounts until Ctrl-C.
+# In another terminal: $(VENV)/bin/python examples/python/agent.py --account totp
+#                      node examples/js/agent.mjs --account email
+.PHONY: demo-stack
+demo-stack:
+	$(CARGO) build -q -p sealvault-server -p sealvault-demo-site
+	test -x $(VENV)/bin/maturin || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q maturin==1.16.0; }
+	set -e; wheels=$$(mktemp -d); trap 'rm -rf "$$wheels"' EXIT; \
+	$(VENV)/bin/maturin build -q -m bindings-python/Cargo.toml -o "$$wheels"; \
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps "$$wheels"/sealvault-*.whl
+	$(VENV)/bin/pip install -q playwright==1.65.2
+	test -f bindings-js/pkg/index.mjs || bindings-js/build.sh
+	test -d bindings-js/node_modules/playwright-core || (cd bindings-js && npm ci --no-audit --no-fund)
+	target=$$($(CARGO) metadata -q --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'); \
+	SEALVAULT_SERVER_BIN="$$target/debug/sealvault-server" DEMO_SITE_BIN="$$target/debug/demo-site" \
+		$(VENV)/bin/python examples/e2e/stack.py up
+
 # Server load bench (benches/src/bin/vault_load.rs): a release server on a
 # temp SQLite file, 32 clients; results go in benches/README.md by hand.
 # Not part of `make test`. BENCH_SERVER_ARGS e.g. "--secs 5 --clients 16".

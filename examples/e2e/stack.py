@@ -287,8 +287,9 @@ def main() -> None:
             write_stack(provision(vault, site))
             print(f"vault {vault.url} (SMTP {vault.smtp}), demo site {site.url}")
             print(f"stack written to {STACK_FILE.relative_to(REPO)}; in another terminal:")
+            python = os.path.relpath(sys.executable, REPO) if sys.executable.startswith(str(REPO)) else sys.executable
             for kind in KINDS:
-                print(f"  python examples/python/agent.py --account {kind}    node examples/js/agent.mjs --account {kind}")
+                print(f"  {python} examples/python/agent.py --account {kind}    node examples/js/agent.mjs --account {kind}")
             print("Ctrl-C stops both.")
             while vault.process.popen.poll() is None and site.process.popen.poll() is None:
                 time.sleep(1)

@@ -120,6 +120,33 @@ async fn tfa_code(
     .await
 }
 
+/// A background long poll of `acme`'s tfa-code on the vault at `base`:
+/// `(how long it blocked, the answer)`.
+fn spawn_waiter(
+    s: &Server,
+    base: &str,
+    token: &str,
+    lease: &str,
+    wait: u64,
+) -> tokio::task::JoinHandle<(Duration, Value)> {
+    let url = format!("{base}/v1/credentials/acme/tfa-code?wait={wait}");
+    let (client, token, lease) = (s.client.clone(), token.to_owned(), lease.to_owned());
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let answer: Value = client
+            .get(url)
+            .bearer_auth(token)
+            .header("x-lease-token", lease)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (started.elapsed(), answer)
+    })
+}
+
 fn now() -> i64 {
     sealvault_server::now()
 }
@@ -372,24 +399,7 @@ both!(
         let assigned = create(&s, &user, &token, "acme", &email_config("acme", None)).await;
         let address = assigned["email"].as_str().unwrap().to_owned();
         let lease = login(&s, &token, "acme").await;
-        let waiter = {
-            let (base, token, lease) = (s.base.clone(), token.clone(), lease.clone());
-            let client = s.client.clone();
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let answer: Value = client
-                    .get(format!("{base}/v1/credentials/acme/tfa-code?wait=30"))
-                    .bearer_auth(token)
-                    .header("x-lease-token", lease)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                (started.elapsed(), answer)
-            })
-        };
+        let waiter = spawn_waiter(&s, &s.base, &token, &lease, 30);
         tokio::time::sleep(Duration::from_millis(800)).await;
         let raw = email(&address, "noreply@acme.test", "739154");
         assert_eq!(post_email(&s, &raw, sign(&raw)).await, StatusCode::ACCEPTED);
@@ -637,29 +647,16 @@ both!(two_waiters_one_code, &[], |s: Server| async move {
         login(&s, &token, "acme").await,
         login(&s, &token, "acme").await,
     ];
-    let mut waiters = Vec::new();
-    for lease in leases {
-        let (base, token, client) = (s.base.clone(), token.clone(), s.client.clone());
-        waiters.push(tokio::spawn(async move {
-            let answer: Value = client
-                .get(format!("{base}/v1/credentials/acme/tfa-code?wait=4"))
-                .bearer_auth(token)
-                .header("x-lease-token", lease)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer
-        }));
-    }
+    let waiters: Vec<_> = leases
+        .iter()
+        .map(|lease| spawn_waiter(&s, &s.base, &token, lease, 4))
+        .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let raw = email(&address, "noreply@acme.test", "246810");
     assert_eq!(post_email(&s, &raw, sign(&raw)).await, StatusCode::ACCEPTED);
     let mut codes = Vec::new();
     for waiter in waiters {
-        codes.push(waiter.await.unwrap()["code"].clone());
+        codes.push(waiter.await.unwrap().1["code"].clone());
     }
     assert_eq!(
         codes.iter().filter(|c| **c == json!("246810")).count(),
@@ -792,28 +789,7 @@ both!(
         let assigned = create(&s, &user, &token, "acme", &email_config("acme", None)).await;
         let address = assigned["email"].as_str().unwrap().to_owned();
         let lease = login(&s, &token, "acme").await;
-        let waiter = {
-            let (base, token, lease, client) = (
-                replica.base.clone(),
-                token.clone(),
-                lease.clone(),
-                s.client.clone(),
-            );
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let answer: Value = client
-                    .get(format!("{base}/v1/credentials/acme/tfa-code?wait=30"))
-                    .bearer_auth(token)
-                    .header("x-lease-token", lease)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                (started.elapsed(), answer)
-            })
-        };
+        let waiter = spawn_waiter(&s, &replica.base, &token, &lease, 30);
         tokio::time::sleep(Duration::from_millis(800)).await;
         let raw = email(&address, "noreply@acme.test", "864201");
         assert_eq!(post_email(&s, &raw, sign(&raw)).await, StatusCode::ACCEPTED);

@@ -14,6 +14,9 @@ use std::{
     time::Duration,
 };
 
+mod common;
+
+use common::swaks_available;
 use sealvault_server::inbound::smtp::{DeliverError, MailSink, SmtpConfig, serve};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -123,24 +126,6 @@ fn tls_config() -> Arc<rustls::ServerConfig> {
     .with_single_cert(vec![certified.cert.der().clone()], key)
     .unwrap();
     Arc::new(config)
-}
-
-/// Whether swaks can run; when it cannot, prints why and says to skip
-/// (or fails when `SEALVAULT_TEST_SMTP=required`).
-fn swaks_available() -> bool {
-    let ok = Command::new("swaks")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let required = std::env::var("SEALVAULT_TEST_SMTP").is_ok_and(|v| v == "required");
-        assert!(
-            !required,
-            "swaks is required (SEALVAULT_TEST_SMTP=required) but not installed"
-        );
-        eprintln!("skipping: swaks is not installed (apt-get install swaks)");
-    }
-    ok
 }
 
 /// Runs a command off the runtime; returns (success, stdout + stderr).
