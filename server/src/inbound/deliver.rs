@@ -191,10 +191,10 @@ pub async fn email(
     if owners.is_empty() {
         return Ok(count(state, channel, Outcome::UnknownRecipient));
     }
-    if let Some(id) = dedup {
-        if !tx.inbound().mark_seen("email", id, now()).await? {
-            return Ok(count(state, channel, Outcome::Replayed));
-        }
+    if let Some(id) = dedup
+        && !tx.inbound().mark_seen("email", id, now()).await?
+    {
+        return Ok(count(state, channel, Outcome::Replayed));
     }
     let Some(mail) = super::mime::parse(raw) else {
         return Ok(count(state, channel, Outcome::NoCode));
