@@ -110,6 +110,8 @@ class Stack:
     secrets: list[str]
     logs: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    #: Codes the site emailed or texted (kept here: /admin/reset clears the site's list).
+    codes: list[str] = field(default_factory=list)
 
     def stats(self, item: str) -> dict[str, Any]:
         username = self.description["accounts"][item]["username"]
@@ -207,7 +209,9 @@ def test_each_kind_logs_in_then_reuses_its_state(stack: Stack, lang: str, kind: 
     again = _ok(stack.agent(lang, item))
     assert "with the saved state" in again, again
     assert "local=dark" in again
-    assert stack.stats(item)["total_logins"] == before + 1, "the saved state was not reused"
+    stats = stack.stats(item)
+    assert stats["total_logins"] == before + 1, "the saved state was not reused"
+    stack.codes.extend(c for c in stats["codes_sent"] if c not in stack.codes)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -283,6 +287,11 @@ def test_no_secret_in_any_log(stack: Stack) -> None:
         assert secret not in vault_log, "a password or TOTP seed in the vault log"
     assert "[REDACTED]" in agent_logs, "the agents' codes were not redacted"
     assert not re.search(r"(?<![\w.:-])\d{6}(?![\w])", agent_logs), "a 6-digit code in an agent log"
+    assert len(stack.codes) >= 4, f"expected codes from both agents and both channels: {len(stack.codes)}"
+    for code in stack.codes:
+        # As a word: hex ids in the log (lease ids, tab ids) may contain any digit run.
+        assert not re.search(rf"(?<!\w){code}(?!\w)", agent_logs), "an emailed or texted code in an agent log"
+        assert not re.search(rf"(?<![\d.]){code}(?!\d)", vault_log), "an emailed or texted code in the vault log"
     totp = st.provisioned_totp(stack.description)
     if totp is not None:
         start = int(stack.started) - 10

@@ -75,6 +75,9 @@ pub struct Stats {
     pub overlapping_logins: u64,
     /// One entry per completed login, oldest first.
     pub proxies_seen: Vec<LoginRecord>,
+    /// Every emailed or texted code, oldest first: a test fixture's
+    /// convenience (tests check that no log shows them).
+    pub codes_sent: Vec<String>,
 }
 
 /// An account with its TOTP generator, lock and counters.

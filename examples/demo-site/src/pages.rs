@@ -154,6 +154,9 @@ pub async fn login_submit(
             return signed_in(&id);
         }
         let code = matches!(kind, Kind::Email | Kind::Sms).then(tfa::random_code);
+        if let (Some(code), Some(entry)) = (&code, inner.accounts.get_mut(&form.username)) {
+            entry.stats.codes_sent.push(code.clone());
+        }
         let pending_id = random_id();
         inner.pending.insert(
             pending_id.clone(),
