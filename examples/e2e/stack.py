@@ -105,6 +105,7 @@ class Vault:
     admin_token: str
     process: Process
     database: Path
+    twilio_token: str
 
 
 def start_vault(workdir: Path, proxies_toml: str = "", extra_env: dict[str, str] | None = None) -> Vault:
@@ -133,9 +134,9 @@ def start_vault(workdir: Path, proxies_toml: str = "", extra_env: dict[str, str]
         env,
         r"(?<!smtp )listening on (?P<http>\S+)|||smtp listening on (?P<smtp>\S+)",
     )
-    vault = Vault(f"http://{found['http']}", found["smtp"], admin, process, workdir / "vault.db")
-    vault.twilio_token = env["SEALVAULT_TWILIO_AUTH_TOKEN"]  # type: ignore[attr-defined]
-    return vault
+    return Vault(
+        f"http://{found['http']}", found["smtp"], admin, process, workdir / "vault.db", env["SEALVAULT_TWILIO_AUTH_TOKEN"]
+    )
 
 
 @dataclass
@@ -147,7 +148,7 @@ class Site:
 def start_site(vault: Vault) -> Site:
     """The demo site, mailing codes to the vault's SMTP listener and texting
     them through the vault's Twilio webhook."""
-    env = {"DEMO_TWILIO_AUTH_TOKEN": vault.twilio_token}  # type: ignore[attr-defined]
+    env = {"DEMO_TWILIO_AUTH_TOKEN": vault.twilio_token}
     args = [
         _bin("DEMO_SITE_BIN", "demo-site"),
         "--listen",

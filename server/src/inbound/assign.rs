@@ -11,10 +11,6 @@ use crate::api::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::Tx;
 
-fn method(config: &CredentialConfig) -> TfaMethod {
-    config.tfa.as_ref().map_or(TfaMethod::None, |t| t.method)
-}
-
 fn parse(assigned: Option<&str>) -> ApiResult<Assigned> {
     assigned.map_or(Ok(Assigned::default()), |json| {
         serde_json::from_str(json).map_err(ApiError::internal)
@@ -31,7 +27,7 @@ pub async fn assign(
     previous: Option<&str>,
 ) -> ApiResult<Option<String>> {
     let previous = parse(previous)?;
-    let method = method(config);
+    let method = super::tfa_method(config);
     let email = match (method, previous.email) {
         (TfaMethod::Email, Some(address)) => Some(address),
         (TfaMethod::Email, None) => Some(new_address(state, tx, user, item).await?),

@@ -13,6 +13,7 @@ use sealvault::wire::{CredentialConfig, InboundSms, TfaChannel, TfaMethod};
 
 use super::extract::{Extracted, Extractor};
 use super::seal::{Sealed, seal};
+use super::{assigned_phone, tfa_method};
 use crate::api::AppState;
 use crate::audit::Event;
 use crate::auth::new_id;
@@ -59,16 +60,6 @@ fn channel_str(channel: TfaChannel) -> &'static str {
 
 fn config_of(row: &CredentialRow) -> Option<CredentialConfig> {
     serde_json::from_str(row.config.as_deref()?).ok()
-}
-
-fn method_of(config: &CredentialConfig) -> TfaMethod {
-    config.tfa.as_ref().map_or(TfaMethod::None, |t| t.method)
-}
-
-fn phone_of(row: &CredentialRow) -> Option<String> {
-    let assigned: sealvault::wire::Assigned =
-        serde_json::from_str(row.assigned.as_deref()?).ok()?;
-    assigned.phone
 }
 
 /// Whether `sender` (or a forwarding sender) passes the credential's filter:
@@ -211,7 +202,7 @@ pub async fn email(
         let Some(row) = tx.credential(&user, &item).await?.filter(|r| !r.deleted) else {
             continue;
         };
-        let Some(config) = config_of(&row).filter(|c| method_of(c) == TfaMethod::Email) else {
+        let Some(config) = config_of(&row).filter(|c| tfa_method(c) == TfaMethod::Email) else {
             continue;
         };
         let filter = config.tfa.as_ref().and_then(|t| t.sender_filter.as_deref());
@@ -256,10 +247,10 @@ pub async fn sms(state: &AppState, source: &str, message: &InboundSms) -> ApiRes
     let senders = [message.from.as_str()];
     let mut on_number = Vec::new();
     for row in tx.credentials(&user).await? {
-        let Some(config) = config_of(&row).filter(|c| method_of(c) == TfaMethod::Sms) else {
+        let Some(config) = config_of(&row).filter(|c| tfa_method(c) == TfaMethod::Sms) else {
             continue;
         };
-        if phone_of(&row).as_deref() != Some(to.as_str()) {
+        if assigned_phone(&row).as_deref() != Some(to.as_str()) {
             continue;
         }
         let filter = config.tfa.as_ref().and_then(|t| t.sender_filter.clone());

@@ -27,6 +27,19 @@ use tokio::sync::Notify;
 use crate::config::InboundConfig;
 use crate::keys::VaultKey;
 
+/// A config's second-factor method (`NONE` without a `tfa` section).
+pub fn tfa_method(config: &sealvault::wire::CredentialConfig) -> sealvault::wire::TfaMethod {
+    config
+        .tfa
+        .as_ref()
+        .map_or(sealvault::wire::TfaMethod::None, |t| t.method)
+}
+
+/// The pool number assigned to a credential row, if any.
+pub fn assigned_phone(row: &crate::storage::CredentialRow) -> Option<String> {
+    crate::credentials::assigned(row).ok()?.phone
+}
+
 /// Webhook ids are remembered this long (Twilio signs no timestamp).
 pub const SEEN_KEEP_SECS: i64 = 7 * 24 * 3600;
 

@@ -64,12 +64,6 @@ pub async fn tfa_code(
     }
 }
 
-fn phone_of(row: &CredentialRow) -> Option<String> {
-    let assigned: sealvault::wire::Assigned =
-        serde_json::from_str(row.assigned.as_deref()?).ok()?;
-    assigned.phone
-}
-
 fn require_inbound_method(row: &CredentialRow) -> ApiResult<()> {
     let config: CredentialConfig =
         serde_json::from_str(row.config.as_deref().unwrap_or("{}")).map_err(ApiError::internal)?;
@@ -105,7 +99,7 @@ async fn try_take(
     if let Some((newest, older)) = codes.split_first() {
         return take(state, principal, request, newest, older).await;
     }
-    if let Some(number) = phone_of(&row) {
+    if let Some(number) = super::assigned_phone(&row) {
         let mut tx = state.store.read().await?;
         if tx.inbound().held_since(user, &number, since, at).await? {
             return Err(ApiError::new(
