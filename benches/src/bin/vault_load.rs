@@ -546,7 +546,9 @@ async fn state_phase(
     .await
 }
 
-#[tokio::main]
+// One client thread: the load generator shares the two cores with the
+// server, and a second runtime thread only took CPU from it.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = Args::parse();
     let admin = random_hex(24);

@@ -85,85 +85,85 @@ macro_rules! inbound_sql {
         #[async_trait]
         impl $crate::storage::InboundTx for $tx {
             async fn address_owner(&mut self, address: &str) -> StoreResult<Option<(String, String)>> {
-                let row = sqlx::query("SELECT user_id, item_id FROM inbound_addresses WHERE address = $1")
+                let row = query("SELECT user_id, item_id FROM inbound_addresses WHERE address = $1")
                     .bind(address)
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(self)
                     .await?;
                 row.map(|r| Ok((r.try_get("user_id")?, r.try_get("item_id")?))).transpose()
             }
 
             async fn insert_address(&mut self, address: &str, user_id: &str, item_id: &str) -> StoreResult<bool> {
-                let done = sqlx::query(
+                let done = query(
                     "INSERT INTO inbound_addresses (address, user_id, item_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 )
                 .bind(address)
                 .bind(user_id)
                 .bind(item_id)
-                .execute(&mut *self.0)
+                .execute(self)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn delete_address(&mut self, user_id: &str, item_id: &str) -> StoreResult<()> {
-                sqlx::query("DELETE FROM inbound_addresses WHERE user_id = $1 AND item_id = $2")
+                query("DELETE FROM inbound_addresses WHERE user_id = $1 AND item_id = $2")
                     .bind(user_id)
                     .bind(item_id)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
                 Ok(())
             }
 
             async fn user_number(&mut self, user_id: &str) -> StoreResult<Option<String>> {
-                let row = sqlx::query("SELECT number FROM sms_numbers WHERE user_id = $1 ORDER BY number LIMIT 1")
+                let row = query("SELECT number FROM sms_numbers WHERE user_id = $1 ORDER BY number LIMIT 1")
                     .bind(user_id)
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(self)
                     .await?;
                 Ok(row.map(|r| r.try_get("number")).transpose()?)
             }
 
             async fn number_owner(&mut self, number: &str) -> StoreResult<Option<String>> {
-                let row = sqlx::query("SELECT user_id FROM sms_numbers WHERE number = $1")
+                let row = query("SELECT user_id FROM sms_numbers WHERE number = $1")
                     .bind(number)
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(self)
                     .await?;
                 Ok(row.map(|r| r.try_get("user_id")).transpose()?)
             }
 
             async fn claim_number(&mut self, number: &str, user_id: &str, at: i64) -> StoreResult<bool> {
-                let done = sqlx::query(
+                let done = query(
                     "INSERT INTO sms_numbers (number, user_id, assigned_at) VALUES ($1, $2, $3) ON CONFLICT (number) DO NOTHING",
                 )
                 .bind(number)
                 .bind(user_id)
                 .bind(at)
-                .execute(&mut *self.0)
+                .execute(self)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn release_number(&mut self, number: &str, user_id: &str) -> StoreResult<()> {
-                sqlx::query("DELETE FROM sms_numbers WHERE number = $1 AND user_id = $2")
+                query("DELETE FROM sms_numbers WHERE number = $1 AND user_id = $2")
                     .bind(number)
                     .bind(user_id)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
                 Ok(())
             }
 
             async fn mark_seen(&mut self, source: &str, message_id: &str, at: i64) -> StoreResult<bool> {
-                let done = sqlx::query(
+                let done = query(
                     "INSERT INTO inbound_seen (source, message_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT (source, message_id) DO NOTHING",
                 )
                 .bind(source)
                 .bind(message_id)
                 .bind(at)
-                .execute(&mut *self.0)
+                .execute(self)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn insert_code(&mut self, c: &$crate::storage::InboundCodeRow) -> StoreResult<()> {
-                sqlx::query(
+                query(
                     "INSERT INTO inbound_codes (id, user_id, item_id, number, channel, sealed, received_at, received_us, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
@@ -176,14 +176,13 @@ macro_rules! inbound_sql {
                 .bind(c.received_at)
                 .bind(c.received_us)
                 .bind(c.expires_at)
-                .execute(&mut *self.0)
-                .await
-                .map_err(map_err)?;
+                .execute(self)
+                .await?;
                 Ok(())
             }
 
             async fn codes(&mut self, user_id: &str, item_id: &str, since: i64, now: i64) -> StoreResult<Vec<$crate::storage::InboundCodeRow>> {
-                let rows = sqlx::query(
+                let rows = query(
                     "SELECT id, user_id, item_id, number, channel, sealed, received_at, received_us, expires_at FROM inbound_codes \
                      WHERE user_id = $1 AND item_id = $2 AND received_at >= $3 AND expires_at > $4 ORDER BY received_us DESC",
                 )
@@ -191,7 +190,7 @@ macro_rules! inbound_sql {
                 .bind(item_id)
                 .bind(since)
                 .bind(now)
-                .fetch_all(&mut *self.0)
+                .fetch_all(self)
                 .await?;
                 rows.iter()
                     .map(|r| {
@@ -211,15 +210,15 @@ macro_rules! inbound_sql {
             }
 
             async fn take_code(&mut self, id: &str) -> StoreResult<bool> {
-                let done = sqlx::query("DELETE FROM inbound_codes WHERE id = $1")
+                let done = query("DELETE FROM inbound_codes WHERE id = $1")
                     .bind(id)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn held_since(&mut self, user_id: &str, number: &str, since: i64, now: i64) -> StoreResult<bool> {
-                let row = sqlx::query(
+                let row = query(
                     "SELECT id FROM inbound_codes WHERE user_id = $1 AND item_id IS NULL AND number = $2 \
                      AND received_at >= $3 AND expires_at > $4 LIMIT 1",
                 )
@@ -227,28 +226,28 @@ macro_rules! inbound_sql {
                 .bind(number)
                 .bind(since)
                 .bind(now)
-                .fetch_optional(&mut *self.0)
+                .fetch_optional(self)
                 .await?;
                 Ok(row.is_some())
             }
 
             async fn delete_item_codes(&mut self, user_id: &str, item_id: &str) -> StoreResult<()> {
-                sqlx::query("DELETE FROM inbound_codes WHERE user_id = $1 AND item_id = $2")
+                query("DELETE FROM inbound_codes WHERE user_id = $1 AND item_id = $2")
                     .bind(user_id)
                     .bind(item_id)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
                 Ok(())
             }
 
             async fn sweep_inbound(&mut self, now: i64, seen_before: i64) -> StoreResult<u64> {
-                let codes = sqlx::query("DELETE FROM inbound_codes WHERE expires_at <= $1")
+                let codes = query("DELETE FROM inbound_codes WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
-                sqlx::query("DELETE FROM inbound_seen WHERE seen_at < $1")
+                query("DELETE FROM inbound_seen WHERE seen_at < $1")
                     .bind(seen_before)
-                    .execute(&mut *self.0)
+                    .execute(self)
                     .await?;
                 Ok(codes.rows_affected())
             }

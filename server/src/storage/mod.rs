@@ -10,20 +10,26 @@
 //! locks alone.
 //!
 //! Both implementations share their SQL (numbered `$n` parameters, which
-//! SQLite accepts too) through one macro; versioned migrations live in
+//! SQLite accepts too) through one macro; SQLite runs it inline through
+//! rusqlite, PostgreSQL through sqlx. Versioned migrations live in
 //! `server/migrations/{sqlite,postgres}/`.
 
 mod inbound;
 mod migrations;
+mod postgres;
+mod query;
 mod rows;
 mod sql;
+mod sqlite;
 
 use async_trait::async_trait;
 
 pub use inbound::{InboundCodeRow, InboundTx};
 pub use migrations::run as run_migrations;
+pub use postgres::PgStore;
 pub use rows::*;
-pub use sql::{PgStore, SqliteStore, connect};
+pub use sql::connect;
+pub use sqlite::SqliteStore;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +40,9 @@ pub enum StoreError {
     /// Anything else from the database.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// Anything else from SQLite.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// A migration failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

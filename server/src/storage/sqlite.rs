@@ -1,0 +1,355 @@
+//! The SQLite store: WAL, `secure_delete=ON`, foreign keys.
+//!
+//! Statements run inline through rusqlite on the task's own thread: a
+//! statement on a warm page cache takes microseconds, while handing each one
+//! to a driver's worker thread and back cost two thread wake-ups, which on
+//! two shared cores was most of a request's CPU (`benches/README.md`).
+//! Writers queue in arrival order on one connection (a FIFO async mutex)
+//! and then take SQLite's write lock with `BEGIN IMMEDIATE`, which still
+//! guards against other processes; a busy lock is retried with async
+//! sleeps, never by blocking the runtime. Readers share a few connections.
+//! Migrations run through sqlx, which owns the migration table.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rusqlite::types::{FromSql, Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::query::query;
+use super::query::{Arg, Done, Exec, Query};
+use super::sql::TOKEN_COLS;
+use super::sql::{AUDIT_COLS, CRED_COLS, KEY_COLS, LEASE_COLS, PROXY_COLS, STATE_COLS, USER_COLS};
+use super::{
+    AuditRow, CredentialRow, DataKeyRow, LeaseRow, ProxyRow, SessionStateRow, StateCounters,
+    StateTimes, UserRow, VaultKeyRow, WaiterRow,
+};
+use super::{Store, StoreError, StoreResult, TokenRow, Tx, migrations};
+
+/// Reader connections.
+const READERS: usize = 8;
+/// How long a writer waits for another process's write lock.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
+/// A long transaction (a rotation) lets other tasks run this often.
+const YIELD_EVERY: u32 = 64;
+/// How often the background thread checkpoints the WAL.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// A store on a SQLite file.
+pub struct SqliteStore {
+    options: SqliteConnectOptions,
+    writer: Arc<Mutex<Connection>>,
+    readers: Vec<Arc<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+    /// Dropped with the store, which stops the checkpoint thread.
+    _checkpointer: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// A SQLite transaction on a connection it holds; rolled back when dropped
+/// uncommitted.
+pub struct SqliteTx {
+    conn: OwnedMutexGuard<Connection>,
+    open: bool,
+    statements: u32,
+}
+
+/// A result row, its values owned.
+pub struct SqlRow {
+    names: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl SqlRow {
+    /// The value of column `name`.
+    pub fn try_get<T: FromSql, I: AsRef<str>>(&self, name: I) -> StoreResult<T> {
+        let name = name.as_ref();
+        let index = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {name}")))?;
+        T::column_result(ValueRef::from(&self.values[index]))
+            .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+    }
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error() {
+        Some(f)
+            if f.code == ErrorCode::ConstraintViolation
+                && matches!(
+                    f.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+fn open(path: &std::path::Path, busy: Duration) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err)?;
+    conn.busy_timeout(busy).map_err(sqlite_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+    )
+    .map_err(sqlite_err)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) a SQLite file named by a `sqlite:` URL.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_WAIT)
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
+        let path = options.get_filename().to_owned();
+        // the writer's own waits are async retries (`begin_immediate`); it
+        // leaves checkpoints (an fsync) to a thread of their own
+        let writer = open(&path, Duration::ZERO)?;
+        let checkpointer = checkpoint_thread(open(&path, BUSY_WAIT)?);
+        if checkpointer.is_some() {
+            writer
+                .execute_batch("PRAGMA wal_autocheckpoint = 0")
+                .map_err(sqlite_err)?;
+        }
+        let readers = (0..READERS)
+            .map(|_| open(&path, Duration::from_secs(5)).map(|c| Arc::new(Mutex::new(c))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self {
+            options,
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            _checkpointer: checkpointer,
+        })
+    }
+
+    /// A free reader connection, else the next one in turn.
+    async fn reader(&self) -> OwnedMutexGuard<Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..READERS {
+            if let Ok(conn) = self.readers[(start + i) % READERS].clone().try_lock_owned() {
+                return conn;
+            }
+        }
+        self.readers[start % READERS].clone().lock_owned().await
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] on its own thread and
+/// connection (`PASSIVE`: never waits for readers or the writer), so no
+/// request's commit pays for copying pages and syncing the file. Ends when
+/// the returned sender is dropped; `None` when no thread could start (the
+/// writer then keeps SQLite's own checkpoints).
+fn checkpoint_thread(conn: Connection) -> Option<std::sync::mpsc::Sender<()>> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let run = move || {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            stopped.recv_timeout(CHECKPOINT_EVERY)
+        {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "sqlite checkpoint failed");
+            }
+        }
+        // a last one, so a clean shutdown leaves little WAL behind
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    };
+    match std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(run)
+    {
+        Ok(_) => Some(stop),
+        Err(e) => {
+            tracing::warn!(error = %e, "no sqlite checkpoint thread; commits checkpoint");
+            None
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE`, waiting (asynchronously) while another process
+/// holds the write lock.
+async fn begin_immediate(
+    conn: OwnedMutexGuard<Connection>,
+) -> StoreResult<OwnedMutexGuard<Connection>> {
+    let deadline = Instant::now() + BUSY_WAIT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let begun = conn.execute_batch("BEGIN IMMEDIATE");
+        match begun {
+            Ok(()) => return Ok(conn),
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(sqlite_err(e)),
+        }
+    }
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+    for (i, arg) in args.iter().enumerate() {
+        let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? else {
+            continue;
+        };
+        match *arg {
+            Arg::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Blob(v) => stmt.raw_bind_parameter(index, v)?,
+        }
+    }
+    Ok(())
+}
+
+/// Runs `q` on `conn`, keeping at most `limit` rows.
+fn rows(conn: &Connection, q: &Query<'_>, limit: usize) -> StoreResult<Vec<SqlRow>> {
+    let run = || -> rusqlite::Result<Vec<SqlRow>> {
+        let mut stmt = conn.prepare_cached(q.sql)?;
+        bind(&mut stmt, &q.args)?;
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let width = names.len();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(row) = rows.next()? else { break };
+            let values = (0..width)
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<Result<_, _>>()?;
+            out.push(SqlRow {
+                names: names.clone(),
+                values,
+            });
+        }
+        Ok(out)
+    };
+    run().map_err(sqlite_err)
+}
+
+fn execute_on(conn: &Connection, q: &Query<'_>) -> StoreResult<Done> {
+    let run = || -> rusqlite::Result<usize> {
+        let mut stmt = conn.prepare_cached(q.sql)?;
+        bind(&mut stmt, &q.args)?;
+        stmt.raw_execute()
+    };
+    run().map(|n| Done(n as u64)).map_err(sqlite_err)
+}
+
+impl Exec for SqliteTx {
+    type Row = SqlRow;
+
+    async fn execute(&mut self, q: Query<'_>) -> StoreResult<Done> {
+        let done = execute_on(&self.conn, &q);
+        self.pace().await;
+        done
+    }
+
+    async fn fetch_optional(&mut self, q: Query<'_>) -> StoreResult<Option<SqlRow>> {
+        let row = rows(&self.conn, &q, 1).map(|mut rows| rows.pop());
+        self.pace().await;
+        row
+    }
+
+    async fn fetch_all(&mut self, q: Query<'_>) -> StoreResult<Vec<SqlRow>> {
+        let all = rows(&self.conn, &q, usize::MAX);
+        self.pace().await;
+        all
+    }
+}
+
+impl SqliteTx {
+    /// Statements run inline, so a transaction of thousands (a rotation)
+    /// yields now and then instead of holding a runtime thread throughout.
+    async fn pace(&mut self) {
+        self.statements = self.statements.wrapping_add(1);
+        if self.statements.is_multiple_of(YIELD_EVERY) {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn commit_tx(mut self) -> StoreResult<()> {
+        self.conn.execute_batch("COMMIT").map_err(sqlite_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // nothing to report to: the flow already failed or gave up
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write(&self) -> StoreResult<Box<dyn Tx>> {
+        let conn = begin_immediate(self.writer.clone().lock_owned().await).await?;
+        Ok(Box::new(SqliteTx {
+            conn,
+            open: true,
+            statements: 0,
+        }))
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+        let conn = self.reader().await;
+        conn.execute_batch("BEGIN").map_err(sqlite_err)?;
+        Ok(Box::new(SqliteTx {
+            conn,
+            open: true,
+            statements: 0,
+        }))
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.clone())
+            .await?;
+        let result = migrations::run("sqlite", &pool).await;
+        pool.close().await;
+        Ok(result?)
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<TokenRow>> {
+        let conn = self.reader().await;
+        let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE token_hash = $1");
+        let q = query(&sql).bind(hash);
+        let row = rows(&conn, &q, 1)?.pop();
+        row.as_ref().map(SqliteTx::token_row).transpose()
+    }
+}
+
+super::sql::sql_tx!(SqliteTx, SqlRow, "");
