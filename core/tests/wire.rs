@@ -175,3 +175,27 @@ fn config_hash_requires_an_i_json_object() {
         );
     }
 }
+
+#[test]
+fn a_config_parses_from_its_exact_text() {
+    let text = "{ \"concurrency\" : {\"max_concurrent\":2},\n \"name\": \"caf\\u00e9\" }";
+    let (config, value) = CredentialConfig::from_json(text).expect("valid");
+    assert_eq!(config.name, "café");
+    assert_eq!(
+        value,
+        json!({"name": "café", "concurrency": {"max_concurrent": 2}})
+    );
+    for bad in [
+        "[1]",
+        "\"acme\"",
+        "{}",
+        "{\"name\": \"x\", \"colour\": \"red\"}",
+        "{\"name\": \"x\", \"concurrency\": {\"max_concurrent\": 1e3}}",
+        "{\"name\": \"x\", \"name\": \"y\"}",
+        "{\"name\": \"x\", \"tfa\": {\"method\": \"SMS\", \"method\": \"EMAIL\"}}",
+        "{\"name\": \"x\"",
+    ] {
+        let err = CredentialConfig::from_json(bad).expect_err(bad);
+        assert_eq!(err.code(), "invalid_config", "{bad}");
+    }
+}

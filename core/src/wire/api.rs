@@ -241,8 +241,12 @@ pub struct Rotated {
 }
 
 /// `PUT /v1/credentials/{id}`.
+///
+/// `C` is how the config is held: a [`serde_json::Value`] (the default) for
+/// clients; the vault reads it as `Box<serde_json::value::RawValue>` so it
+/// stores and returns the config's bytes exactly as sent (DESIGN §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PutCredential {
+pub struct PutCredential<C = serde_json::Value> {
     /// The credential envelope (kind `credential`).
     #[serde(with = "crate::encoding::b64")]
     pub envelope: Vec<u8>,
@@ -253,8 +257,9 @@ pub struct PutCredential {
         skip_serializing_if = "Option::is_none"
     )]
     pub totp_envelope: Option<Vec<u8>>,
-    /// The credential config (DESIGN §7), hashed into `sv:config`.
-    pub config: serde_json::Value,
+    /// The credential config (DESIGN §7), a JSON object, hashed (in RFC
+    /// 8785 canonical form) into `sv:config`.
+    pub config: C,
     /// The version being replaced (0, or the tombstone's, for a new item).
     pub expected_version: u64,
 }
@@ -286,16 +291,20 @@ pub struct CredentialWritten {
 }
 
 /// A credential as listed.
+///
+/// `C` is how the config is held: a [`serde_json::Value`] (the default) for
+/// clients; the vault writes the stored bytes as a
+/// `Box<serde_json::value::RawValue>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialSummary {
+pub struct CredentialSummary<C = serde_json::Value> {
     /// Item id.
     pub id: String,
     /// Current version.
     pub version: u64,
     /// The data key it is sealed under.
     pub key_id: KeyId,
-    /// The config as sent.
-    pub config: serde_json::Value,
+    /// The config, byte for byte as sent.
+    pub config: C,
     /// Vault-assigned addresses.
     pub assigned: Assigned,
     /// Creation time.
@@ -304,19 +313,21 @@ pub struct CredentialSummary {
     pub updated_at: i64,
 }
 
-/// `GET /v1/credentials`.
+/// `GET /v1/credentials` (`C` as in [`CredentialSummary`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialList {
+pub struct CredentialList<C = serde_json::Value> {
     /// Visible credentials.
-    pub items: Vec<CredentialSummary>,
+    pub items: Vec<CredentialSummary<C>>,
 }
 
-/// `GET /v1/credentials/{id}`: the item with its envelopes.
+/// `GET /v1/credentials/{id}`: the item with its envelopes (`C` as in
+/// [`CredentialSummary`]; a `RawValue` config serialises through the
+/// flatten, but only a `Value` one deserialises).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialDetail {
+pub struct CredentialDetail<C = serde_json::Value> {
     /// The item.
     #[serde(flatten)]
-    pub summary: CredentialSummary,
+    pub summary: CredentialSummary<C>,
     /// The credential envelope.
     #[serde(with = "crate::encoding::b64")]
     pub envelope: Vec<u8>,
@@ -358,9 +369,9 @@ pub struct AcquireLease {
     pub ttl_secs: Option<u64>,
 }
 
-/// A granted lease.
+/// A granted lease (`C` as in [`CredentialSummary`]).
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaseGrant {
+pub struct LeaseGrant<C = serde_json::Value> {
     /// Session (lease) id.
     pub session_id: String,
     /// The lease secret, sent back as `X-Lease-Token`.
@@ -378,9 +389,10 @@ pub struct LeaseGrant {
     /// The data key id the state key derives from.
     pub state_key_id: KeyId,
     /// The credential's config (persistence flags, expiry, proxy), so a
-    /// holder that never accesses the credential still honours it.
+    /// holder that never accesses the credential still honours it; byte
+    /// for byte as sent.
     #[serde(default)]
-    pub config: serde_json::Value,
+    pub config: C,
 }
 
 /// `POST /v1/sessions/{sid}/heartbeat`.
@@ -405,9 +417,9 @@ pub struct LoginComplete {
     pub expires_at: i64,
 }
 
-/// `POST /v1/credentials/{id}/access`.
+/// `POST /v1/credentials/{id}/access` (`C` as in [`CredentialSummary`]).
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Access {
+pub struct Access<C = serde_json::Value> {
     /// The credential envelope.
     #[serde(with = "crate::encoding::b64")]
     pub envelope: Vec<u8>,
@@ -415,8 +427,8 @@ pub struct Access {
     pub envelope_key: SecretString,
     /// The item's version.
     pub version: u64,
-    /// The config, to check against `sv:config`.
-    pub config: serde_json::Value,
+    /// The config, byte for byte as sent, to check against `sv:config`.
+    pub config: C,
 }
 
 /// `POST /v1/credentials/{id}/totp` body.

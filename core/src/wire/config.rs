@@ -162,6 +162,20 @@ impl CredentialConfig {
         Ok(config)
     }
 
+    /// Parses and validates a config from its exact JSON text, as the vault
+    /// stores it: [`Self::from_value`] on the parsed value, which it also
+    /// returns (for the `sv:config` hash), and a duplicate key at any depth
+    /// is `invalid_config` — a value parse would silently keep the last
+    /// one, so the text would mean different things to different readers.
+    pub fn from_json(json: &str) -> Result<(Self, serde_json::Value)> {
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidConfig(format!("config is not JSON: {e}")))?;
+        let config = Self::from_value(&value)?;
+        // Every level is a struct, which refuses a repeated field.
+        serde_json::from_str::<Self>(json).map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        Ok((config, value))
+    }
+
     /// Checks the rules serde cannot express.
     pub fn validate(&self) -> Result<()> {
         if self.name.is_empty() || self.name.len() > 255 {

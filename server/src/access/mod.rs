@@ -8,6 +8,7 @@ use sealvault::{DataKey, ItemInfo, encoding, envelope_key, open};
 
 use crate::api::AppState;
 use crate::auth::{Principal, RateLimiter};
+use crate::credentials::RawConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::leases::login_lease;
 use crate::now;
@@ -53,7 +54,7 @@ pub async fn access(
     principal: &Principal,
     item: &str,
     secret: &str,
-) -> ApiResult<Access> {
+) -> ApiResult<Access<RawConfig>> {
     limit(&state.access_limiter, principal)?;
     let user = principal.user()?;
     let at = now();
@@ -81,8 +82,7 @@ pub async fn access(
         envelope,
         envelope_key: sealvault::wire::SecretString::new(encoding::b64_encode(ek.expose_secret())),
         version: u64::try_from(row.version).map_err(ApiError::internal)?,
-        config: serde_json::from_str(row.config.as_deref().unwrap_or("null"))
-            .map_err(ApiError::internal)?,
+        config: crate::credentials::raw_config(&row)?,
     })
 }
 

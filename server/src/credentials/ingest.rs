@@ -10,8 +10,8 @@
 use sealvault::wire::{CredentialConfig, CredentialWritten, ErrorCode, PutCredential};
 use sealvault::{ItemInfo, inspect};
 
-use super::assigned;
 use super::verify::{current_key, record_salts, require_current, verify};
+use super::{RawConfig, assigned};
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -44,11 +44,12 @@ pub async fn put(
     state: &AppState,
     principal: &Principal,
     item: &str,
-    request: &PutCredential,
+    request: &PutCredential<RawConfig>,
 ) -> ApiResult<(bool, CredentialWritten)> {
     let user = principal.user()?;
     sealvault::item::validate_item_id(item)?;
-    let config = CredentialConfig::from_value(&request.config)?;
+    // Checked and hashed as parsed; stored and answered as sent.
+    let (config, config_value) = CredentialConfig::from_json(request.config.get())?;
     check_code_pattern(&config)?;
     let version = request
         .expected_version
@@ -72,7 +73,7 @@ pub async fn put(
     verify(
         &key,
         &request.envelope,
-        &ItemInfo::credential(user, item, version, &request.config),
+        &ItemInfo::credential(user, item, version, &config_value),
     )?;
     if let Some(totp) = &request.totp_envelope {
         verify(&key, totp, &ItemInfo::totp_seed(user, item, version))?;
@@ -109,7 +110,7 @@ pub async fn put(
         key_id: Some(key_row.key_id.clone()),
         envelope: Some(request.envelope.clone()),
         totp_envelope: request.totp_envelope.clone(),
-        config: Some(request.config.to_string()),
+        config: Some(request.config.get().to_owned()),
         assigned: addresses,
         created_at: if live {
             existing.as_ref().map_or(at, |r| r.created_at)

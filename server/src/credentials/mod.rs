@@ -8,6 +8,7 @@ pub mod verify;
 
 use sealvault::KeyId;
 use sealvault::wire::{Assigned, CredentialDetail, CredentialList, CredentialSummary};
+use serde_json::value::RawValue;
 
 use crate::api::AppState;
 use crate::auth::Principal;
@@ -22,8 +23,19 @@ pub fn salt_of(envelope: &[u8]) -> &[u8] {
     envelope.get(20..52).unwrap_or_default()
 }
 
+/// A config as the vault holds and answers it: the exact JSON text the
+/// client sent (DESIGN §6), never re-serialised.
+pub type RawConfig = Box<RawValue>;
+
+/// The stored config of a row, to answer with byte for byte (`null` when
+/// none, as a live row always has one).
+pub fn raw_config(row: &CredentialRow) -> ApiResult<RawConfig> {
+    let text = row.config.clone().unwrap_or_else(|| "null".to_owned());
+    RawValue::from_string(text).map_err(ApiError::internal)
+}
+
 /// The wire summary of a live row.
-pub fn summary(row: &CredentialRow) -> ApiResult<CredentialSummary> {
+pub fn summary(row: &CredentialRow) -> ApiResult<CredentialSummary<RawConfig>> {
     let key_id = row
         .key_id
         .as_deref()
@@ -32,8 +44,7 @@ pub fn summary(row: &CredentialRow) -> ApiResult<CredentialSummary> {
         id: row.item_id.clone(),
         version: u64::try_from(row.version).map_err(ApiError::internal)?,
         key_id: KeyId::from_slice(key_id).map_err(ApiError::internal)?,
-        config: serde_json::from_str(row.config.as_deref().unwrap_or("null"))
-            .map_err(ApiError::internal)?,
+        config: raw_config(row)?,
         assigned: assigned(row)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -60,7 +71,7 @@ pub async fn live(state: &AppState, principal: &Principal, item: &str) -> ApiRes
 }
 
 /// `GET /v1/credentials`: the caller's visible items.
-pub async fn list(state: &AppState, principal: &Principal) -> ApiResult<CredentialList> {
+pub async fn list(state: &AppState, principal: &Principal) -> ApiResult<CredentialList<RawConfig>> {
     let user = principal.user()?;
     let mut tx = state.store.read().await?;
     let rows = tx.credentials(user).await?;
@@ -77,7 +88,7 @@ pub async fn get(
     state: &AppState,
     principal: &Principal,
     item: &str,
-) -> ApiResult<CredentialDetail> {
+) -> ApiResult<CredentialDetail<RawConfig>> {
     let row = live(state, principal, item).await?;
     Ok(CredentialDetail {
         summary: summary(&row)?,

@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 
 use crate::api::AppState;
 use crate::auth::{Principal, hash_secret, new_id, new_secret};
+use crate::credentials::RawConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::{CredentialRow, LeaseRow, Tx, WaiterRow};
 use crate::{now, now_us};
@@ -105,7 +106,10 @@ struct Attempt<'a> {
 }
 
 /// One try in one transaction: a grant, or the reason there is none.
-async fn try_acquire(state: &AppState, a: &Attempt<'_>) -> ApiResult<Result<LeaseGrant, ApiError>> {
+async fn try_acquire(
+    state: &AppState,
+    a: &Attempt<'_>,
+) -> ApiResult<Result<LeaseGrant<RawConfig>, ApiError>> {
     let at = now();
     let mut tx = state.store.write().await?;
     let Some(fencing) = tx.bump_fencing(a.user, a.item).await? else {
@@ -193,8 +197,7 @@ async fn try_acquire(state: &AppState, a: &Attempt<'_>) -> ApiResult<Result<Leas
         expires_at: lease.expires_at,
         state_key,
         state_key_id,
-        config: serde_json::from_str(cred.config.as_deref().unwrap_or("null"))
-            .map_err(ApiError::internal)?,
+        config: crate::credentials::raw_config(&cred)?,
     }))
 }
 
@@ -204,7 +207,7 @@ pub async fn acquire(
     principal: &Principal,
     item: &str,
     request: &AcquireLease,
-) -> ApiResult<LeaseGrant> {
+) -> ApiResult<LeaseGrant<RawConfig>> {
     let user = principal.user()?;
     let limits = &state.limits;
     let ttl = request

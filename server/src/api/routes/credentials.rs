@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::api::{AppState, Body};
 use crate::auth::Principal;
-use crate::credentials;
+use crate::credentials::{self, RawConfig};
 use crate::error::{ApiError, ApiResult};
 
 /// `PUT /v1/credentials/{id}` (secrets:write): 201 when created.
@@ -18,7 +18,7 @@ pub async fn put(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    Body(request): Body<PutCredential>,
+    Body(request): Body<PutCredential<RawConfig>>,
 ) -> ApiResult<(StatusCode, Json<CredentialWritten>)> {
     principal.require(Scope::SecretsWrite)?;
     principal.item(&id)?;
@@ -38,7 +38,7 @@ pub async fn put(
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-) -> ApiResult<Json<CredentialList>> {
+) -> ApiResult<Json<CredentialList<RawConfig>>> {
     principal.require_any(&[Scope::SecretsWrite, Scope::SecretsAccess])?;
     Ok(Json(credentials::list(&state, &principal).await?))
 }
@@ -49,7 +49,7 @@ pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<CredentialDetail>> {
+) -> ApiResult<Json<CredentialDetail<RawConfig>>> {
     principal.require(Scope::SecretsWrite)?;
     principal.item(&id)?;
     Ok(Json(credentials::get(&state, &principal, &id).await?))

@@ -11,6 +11,7 @@ use sealvault::wire::{
 
 use crate::api::{AppState, Body};
 use crate::auth::Principal;
+use crate::credentials::RawConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::{access, leases};
 
@@ -29,7 +30,7 @@ pub async fn acquire(
     principal: Principal,
     Path(id): Path<String>,
     Body(request): Body<AcquireLease>,
-) -> ApiResult<(StatusCode, Json<LeaseGrant>)> {
+) -> ApiResult<(StatusCode, Json<LeaseGrant<RawConfig>>)> {
     principal.require(Scope::Sessions)?;
     principal.item(&id)?;
     Ok((
@@ -86,7 +87,7 @@ pub async fn access(
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Json<Access>> {
+) -> ApiResult<Json<Access<RawConfig>>> {
     principal.require(Scope::SecretsAccess)?;
     principal.item(&id)?;
     Ok(Json(
