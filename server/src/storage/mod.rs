@@ -43,6 +43,9 @@ pub enum StoreError {
     /// Anything else from SQLite.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The store could not start a thread or open a file.
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
     /// A migration failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -22,6 +22,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::query::query;
+mod checkpoint;
+
 use super::query::{Arg, Done, Exec, Query};
 use super::sql::TOKEN_COLS;
 use super::sql::{AUDIT_COLS, CRED_COLS, KEY_COLS, LEASE_COLS, PROXY_COLS, STATE_COLS, USER_COLS};
@@ -39,8 +41,6 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 const STATEMENT_CACHE: usize = 128;
 /// A long transaction (a rotation) lets other tasks run this often.
 const YIELD_EVERY: u32 = 64;
-/// How often the background thread checkpoints the WAL.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// A store on a SQLite file.
 pub struct SqliteStore {
@@ -49,7 +49,7 @@ pub struct SqliteStore {
     readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
     /// Dropped with the store, which stops the checkpoint thread.
-    _checkpointer: Option<std::sync::mpsc::Sender<()>>,
+    _checkpointer: checkpoint::Stop,
 }
 
 /// A SQLite transaction on a connection it holds; rolled back when dropped
@@ -80,7 +80,7 @@ impl SqlRow {
     }
 }
 
-fn sqlite_err(e: rusqlite::Error) -> StoreError {
+pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error() {
         Some(f)
             if f.code == ErrorCode::ConstraintViolation
@@ -133,18 +133,26 @@ impl SqliteStore {
         // the writer's own waits are async retries (`begin_immediate`); it
         // leaves checkpoints (an fsync) to a thread of their own
         let writer = open(&path, Duration::ZERO)?;
-        let checkpointer = checkpoint_thread(open(&path, BUSY_WAIT)?);
-        if checkpointer.is_some() {
-            writer
-                .execute_batch("PRAGMA wal_autocheckpoint = 0")
-                .map_err(sqlite_err)?;
-        }
+        writer
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
+                checkpoint::WAL_KEEP
+            ))
+            .map_err(sqlite_err)?;
+        let writer = Arc::new(Mutex::new(writer));
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let checkpointer = checkpoint::spawn(
+            open(&path, checkpoint::READER_WAIT)?,
+            wal.into(),
+            writer.clone(),
+        )?;
         let readers = (0..READERS)
             .map(|_| open(&path, Duration::from_secs(5)).map(|c| Arc::new(Mutex::new(c))))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
             options,
-            writer: Arc::new(Mutex::new(writer)),
+            writer,
             readers,
             next_reader: AtomicUsize::new(0),
             _checkpointer: checkpointer,
@@ -160,36 +168,6 @@ impl SqliteStore {
             }
         }
         self.readers[start % READERS].clone().lock_owned().await
-    }
-}
-
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] on its own thread and
-/// connection (`PASSIVE`: never waits for readers or the writer), so no
-/// request's commit pays for copying pages and syncing the file. Ends when
-/// the returned sender is dropped; `None` when no thread could start (the
-/// writer then keeps SQLite's own checkpoints).
-fn checkpoint_thread(conn: Connection) -> Option<std::sync::mpsc::Sender<()>> {
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let run = move || {
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-            stopped.recv_timeout(CHECKPOINT_EVERY)
-        {
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "sqlite checkpoint failed");
-            }
-        }
-        // a last one, so a clean shutdown leaves little WAL behind
-        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-    };
-    match std::thread::Builder::new()
-        .name("sqlite-checkpoint".into())
-        .spawn(run)
-    {
-        Ok(_) => Some(stop),
-        Err(e) => {
-            tracing::warn!(error = %e, "no sqlite checkpoint thread; commits checkpoint");
-            None
-        }
     }
 }
 

@@ -1,0 +1,134 @@
+//! WAL checkpoints on a thread of their own.
+//!
+//! SQLite's automatic checkpoint runs inside the commit that crosses the
+//! threshold, so some request would pay for copying pages and syncing the
+//! files. Worse, under steady writes a `PASSIVE` checkpoint never catches
+//! up with the log (new frames arrive while it copies), so the WAL is never
+//! restarted and grows without bound — measured at 1 GB in 30 s of ingest,
+//! with a 1.8 s `fsync` of it stalling every writer behind the file system.
+//!
+//! So every [`EVERY`] this thread copies what it can with `PASSIVE`,
+//! unlocked; when the log file has grown past [`WAL_LIMIT`] it then queues
+//! for the writer connection (behind waiting writers, in order), finishes
+//! with `RESTART` — only the frames written since, and a wait of at most
+//! [`READER_WAIT`] for readers of older frames — and lets go, so the next
+//! writer starts the log from its beginning again (and, through
+//! `journal_size_limit`, truncates the file back to [`WAL_KEEP`]).
+//!
+//! Each checkpoint syncs both files, and on a shared disk one `fsync` can
+//! take tens of milliseconds and hold up appends to the log meanwhile (and
+//! a restart holds up writers): checkpoints once a second and a restart
+//! only past 128 MiB made these stalls rarest in `vault_load` on the
+//! development machine (`benches/README.md`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::Mutex;
+
+use super::sqlite_err;
+use crate::storage::StoreResult;
+
+/// How often the thread looks at the log.
+const EVERY: Duration = Duration::from_secs(1);
+/// Log file length (bytes) past which the log is restarted.
+const WAL_LIMIT: u64 = 128 << 20;
+/// What a restarted log file is truncated back to (`journal_size_limit`).
+pub(super) const WAL_KEEP: u64 = 16 << 20;
+/// The busy timeout of the checkpoint connection: how long a restart
+/// waits for readers of older frames (the writer lock held meanwhile).
+pub(super) const READER_WAIT: Duration = Duration::from_millis(20);
+
+/// Dropped with the store: the thread runs a last checkpoint and ends.
+pub(super) struct Stop(#[allow(dead_code)] Sender<()>);
+
+/// Starts the checkpoint thread on its own connection.
+pub(super) fn spawn(
+    conn: Connection,
+    wal: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+) -> StoreResult<Stop> {
+    let (stop, stopped) = channel();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || run(&conn, &wal, &writer, &stopped))?;
+    Ok(Stop(stop))
+}
+
+fn run(conn: &Connection, wal: &Path, writer: &Mutex<Connection>, stopped: &Receiver<()>) {
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
+        if let Err(e) = round(conn, wal, WAL_LIMIT, writer) {
+            tracing::warn!(error = %e, "sqlite checkpoint failed");
+        }
+    }
+    let _ = checkpoint(conn, "PASSIVE");
+}
+
+/// A passive copy of the log, then a restart under the writer lock when
+/// the log file is long.
+fn round(conn: &Connection, wal: &Path, limit: u64, writer: &Mutex<Connection>) -> StoreResult<()> {
+    checkpoint(conn, "PASSIVE")?;
+    if std::fs::metadata(wal).is_ok_and(|m| m.len() > limit) {
+        let _writers_wait = writer.blocking_lock();
+        checkpoint(conn, "RESTART")?;
+    }
+    Ok(())
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)`; the log's length in frames.
+fn checkpoint(conn: &Connection, mode: &str) -> StoreResult<i64> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+        row.get::<_, i64>(1)
+    })
+    .map_err(sqlite_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_len(wal: &Path) -> u64 {
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// A real SQLite file: a round past the limit restarts the log, and the
+    /// next commit truncates the file to `journal_size_limit`.
+    #[test]
+    fn a_round_past_the_limit_restarts_and_truncates_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let wal = dir.path().join("vault.db-wal");
+        let writer = super::super::open(&path, Duration::ZERO).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 0; \
+                 CREATE TABLE t (v BLOB);",
+            )
+            .unwrap();
+        for _ in 0..200 {
+            writer
+                .execute("INSERT INTO t (v) VALUES (randomblob(4000))", [])
+                .unwrap();
+        }
+        let grown = wal_len(&wal);
+        assert!(grown > 200 * 4096, "the log grew to {grown} bytes");
+        let writer = Mutex::new(writer);
+        let conn = super::super::open(&path, READER_WAIT).unwrap();
+
+        // past the limit: restarted, and the next commit truncates the file
+        round(&conn, &wal, 4096, &writer).unwrap();
+        writer
+            .blocking_lock()
+            .execute("INSERT INTO t (v) VALUES (2)", [])
+            .unwrap();
+        let after = wal_len(&wal);
+        assert!(after < 64 * 1024, "the log file is still {after} bytes");
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 201);
+    }
+}
