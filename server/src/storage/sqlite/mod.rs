@@ -331,3 +331,37 @@ impl Store for SqliteStore {
 }
 
 super::sql::sql_tx!(SqliteTx, SqlRow, "");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pragma<T: FromSql>(conn: &Connection, name: &str) -> T {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// DEPLOY.md and SECURITY.md rely on these settings, on every connection.
+    #[tokio::test]
+    async fn every_connection_is_wal_with_secure_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let writer = store.writer.clone().lock_owned().await;
+        let mut conns = vec![writer];
+        for reader in &store.readers {
+            conns.push(reader.clone().lock_owned().await);
+        }
+        for conn in &conns {
+            assert_eq!(pragma::<String>(conn, "journal_mode"), "wal");
+            assert_eq!(pragma::<i64>(conn, "secure_delete"), 1);
+            assert_eq!(pragma::<i64>(conn, "foreign_keys"), 1);
+            assert_eq!(pragma::<i64>(conn, "synchronous"), 1, "NORMAL");
+        }
+        assert_eq!(pragma::<i64>(&conns[0], "wal_autocheckpoint"), 0);
+        assert_eq!(
+            pragma::<i64>(&conns[0], "journal_size_limit"),
+            checkpoint::WAL_KEEP as i64
+        );
+    }
+}
