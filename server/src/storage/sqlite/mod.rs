@@ -10,7 +10,8 @@
 //! sleeps, never by blocking the runtime. Readers share a few connections.
 //! The price: a write the disk stalls (seen at 17-171 ms on a busy shared
 //! disk) stalls the runtime thread running it; as one writer runs at a
-//! time, that is at most one thread, and the others steal its queued tasks.
+//! time, that is at most one thread, and the other runtime threads can
+//! steal most of the tasks queued on it.
 //! Migrations run through sqlx, which owns the migration table.
 
 use std::str::FromStr;
