@@ -24,33 +24,6 @@ const CONFIG: &str = "{\r\n\t\"session_persistence\" : { \"session_storage\": tr
 /// Another text for the second version.
 const CONFIG_2: &str = "{ \"name\" : \"\\u0041cme\" ,\"tfa\":{\"method\":\"NONE\"}\n}";
 
-/// A request whose body, when given, is sent as is: `(status, body text)`.
-async fn raw(
-    s: &Server,
-    method: Method,
-    path: &str,
-    token: &str,
-    headers: &[(&str, &str)],
-    body: Option<String>,
-) -> (StatusCode, String) {
-    let mut request = s
-        .client
-        .request(method, format!("{}{path}", s.base))
-        .bearer_auth(token);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let bytes = response.bytes().await.unwrap();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
-}
-
 /// The PUT body, built by hand around the config text.
 fn put_text(envelope: &[u8], config: &str, expected_version: u64) -> String {
     format!(
@@ -84,49 +57,53 @@ both_dbs!(configs_are_returned_byte_exact, |s: Server| async move {
     let parsed: Value = serde_json::from_str(CONFIG).unwrap();
     assert_ne!(parsed.to_string(), CONFIG, "a re-serialisation would show");
     let env = seal_cred(&dk, &user, "acme", 1, &parsed, "hunter2");
-    let (status, put) = raw(
-        &s,
-        Method::PUT,
-        "/v1/credentials/acme",
-        &token,
-        &[],
-        Some(put_text(&env, CONFIG, 0)),
-    )
-    .await;
+    let (status, put) = s
+        .call_text(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            &[],
+            Some(put_text(&env, CONFIG, 0)),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{put}");
 
-    let (status, got) = raw(&s, Method::GET, "/v1/credentials/acme", &token, &[], None).await;
+    let (status, got) = s
+        .call_text(Method::GET, "/v1/credentials/acme", Some(&token), &[], None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_exact(&got, CONFIG);
 
-    let (status, list) = raw(&s, Method::GET, "/v1/credentials", &token, &[], None).await;
+    let (status, list) = s
+        .call_text(Method::GET, "/v1/credentials", Some(&token), &[], None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let items: HashMap<String, Vec<Box<RawValue>>> = serde_json::from_str(&list).unwrap();
     assert_eq!(items["items"].len(), 1, "{list}");
     assert_exact(items["items"][0].get(), CONFIG);
 
-    let (status, grant) = raw(
-        &s,
-        Method::POST,
-        "/v1/credentials/acme/sessions",
-        &token,
-        &[],
-        Some(r#"{"purpose":"login","ttl_secs":60}"#.to_owned()),
-    )
-    .await;
+    let (status, grant) = s
+        .call_text(
+            Method::POST,
+            "/v1/credentials/acme/sessions",
+            Some(&token),
+            &[],
+            Some(r#"{"purpose":"login","ttl_secs":60}"#.to_owned()),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
     assert_exact(&grant, CONFIG);
     let lease_token = member(&grant, "lease_token");
 
-    let (status, access) = raw(
-        &s,
-        Method::POST,
-        "/v1/credentials/acme/access",
-        &token,
-        &[("x-lease-token", &lease_token)],
-        None,
-    )
-    .await;
+    let (status, access) = s
+        .call_text(
+            Method::POST,
+            "/v1/credentials/acme/access",
+            Some(&token),
+            &[("x-lease-token", &lease_token)],
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{access}");
     assert_exact(&access, CONFIG);
     // The returned text still opens the envelope: its parse hashes to `sv:config`.
@@ -139,43 +116,45 @@ both_dbs!(configs_are_returned_byte_exact, |s: Server| async move {
 
     // The stored config is the one the vault enforces: max_concurrent 3.
     for _ in 0..2 {
-        let (status, more) = raw(
-            &s,
+        let (status, more) = s
+            .call_text(
+                Method::POST,
+                "/v1/credentials/acme/sessions",
+                Some(&token),
+                &[],
+                Some(r#"{"purpose":"use"}"#.to_owned()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{more}");
+        assert_exact(&more, CONFIG);
+    }
+    let (status, full) = s
+        .call_text(
             Method::POST,
             "/v1/credentials/acme/sessions",
-            &token,
+            Some(&token),
             &[],
             Some(r#"{"purpose":"use"}"#.to_owned()),
         )
         .await;
-        assert_eq!(status, StatusCode::CREATED, "{more}");
-        assert_exact(&more, CONFIG);
-    }
-    let (status, full) = raw(
-        &s,
-        Method::POST,
-        "/v1/credentials/acme/sessions",
-        &token,
-        &[],
-        Some(r#"{"purpose":"use"}"#.to_owned()),
-    )
-    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{full}");
 
     // A new version replaces the text, again byte for byte.
     let parsed_2: Value = serde_json::from_str(CONFIG_2).unwrap();
     let env_2 = seal_cred(&dk, &user, "acme", 2, &parsed_2, "hunter3");
-    let (status, put) = raw(
-        &s,
-        Method::PUT,
-        "/v1/credentials/acme",
-        &token,
-        &[],
-        Some(put_text(&env_2, CONFIG_2, 1)),
-    )
-    .await;
+    let (status, put) = s
+        .call_text(
+            Method::PUT,
+            "/v1/credentials/acme",
+            Some(&token),
+            &[],
+            Some(put_text(&env_2, CONFIG_2, 1)),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{put}");
-    let (_, got) = raw(&s, Method::GET, "/v1/credentials/acme", &token, &[], None).await;
+    let (_, got) = s
+        .call_text(Method::GET, "/v1/credentials/acme", Some(&token), &[], None)
+        .await;
     assert_exact(&got, CONFIG_2);
 });
 
@@ -194,15 +173,15 @@ both_dbs!(
                     .filter(Value::is_object)
                     .unwrap_or_else(|| serde_json::json!({"name": "x"}));
                 let env = seal_cred(dk, &user, "acme", 1, &parsed, "p");
-                let (status, body) = raw(
-                    s,
-                    Method::PUT,
-                    "/v1/credentials/acme",
-                    &token,
-                    &[],
-                    Some(put_text(&env, config, 0)),
-                )
-                .await;
+                let (status, body) = s
+                    .call_text(
+                        Method::PUT,
+                        "/v1/credentials/acme",
+                        Some(&token),
+                        &[],
+                        Some(put_text(&env, config, 0)),
+                    )
+                    .await;
                 let body: Value = serde_json::from_str(&body).unwrap();
                 (
                     status.as_u16(),
@@ -230,7 +209,9 @@ both_dbs!(
                 "{config}"
             );
         }
-        let (status, _) = raw(&s, Method::GET, "/v1/credentials/acme", &token, &[], None).await;
+        let (status, _) = s
+            .call_text(Method::GET, "/v1/credentials/acme", Some(&token), &[], None)
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
     }
 );

@@ -246,6 +246,24 @@ impl Server {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let body = body.map(|b| b.to_string());
+        let (status, text) = self.call_text(method, path, token, headers, body).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// A request whose JSON body, when given, is sent as is:
+    /// `(status, body text)`.
+    pub async fn call_text(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (StatusCode, String) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -254,15 +272,13 @@ impl Server {
             request = request.header(*k, *v);
         }
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
         }
         let response = request.send().await.unwrap();
         let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, response.text().await.unwrap())
     }
 
     /// Creates a user and a token with `scopes` (and `items`): `(user_id, token)`.
