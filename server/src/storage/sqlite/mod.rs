@@ -113,12 +113,15 @@ fn open(path: &std::path::Path, busy: Duration) -> StoreResult<Connection> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err)?;
-    conn.busy_timeout(busy).map_err(sqlite_err)?;
+    // Setting up waits like any writer: another process may hold the file
+    // for a moment (a CLI verb closing it, recovery after a crash).
+    conn.busy_timeout(BUSY_WAIT).map_err(sqlite_err)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
          PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
     )
     .map_err(sqlite_err)?;
+    conn.busy_timeout(busy).map_err(sqlite_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
@@ -366,6 +369,35 @@ mod tests {
         assert_eq!(
             pragma::<i64>(&conns[0], "journal_size_limit"),
             checkpoint::WAL_KEEP as i64
+        );
+    }
+
+    /// Another process holding the file while the server starts (seen: a
+    /// CLI verb's connection closing, which checkpoints under an exclusive
+    /// lock) is waited for, not a startup failure.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connect_waits_for_a_lock_held_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let url = format!("sqlite://{}", path.display());
+        drop(SqliteStore::connect(&url).await.unwrap());
+        // exclusive locking mode: the file stays locked until `other` closes
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute_batch("PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE t (v INTEGER);")
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(other);
+        });
+        let store = SqliteStore::connect(&url).await;
+        release.join().unwrap();
+        let store = store.expect("connect waited for the lock");
+        let writer = store.writer.clone().lock_owned().await;
+        assert_eq!(
+            pragma::<i64>(&writer, "busy_timeout"),
+            0,
+            "writer retries itself"
         );
     }
 }
