@@ -4,8 +4,10 @@
 //! lands in a zeroizing scratch buffer dropped at once) → the context names
 //! this user, item, kind, `sv:version = expected_version + 1` and the config
 //! hash → `(key_id, salt)` never seen (`salt_reuse`) → compare-and-set the
-//! version → store the bytes verbatim. All inside one transaction that
-//! holds the user's data-key row.
+//! version → store the bytes verbatim. The crypto runs before the write
+//! transaction; the transaction then holds the user's data-key row and
+//! re-checks that the verified key is still the current one, so nothing is
+//! stored under a key a rotation has deleted.
 
 use sealvault::wire::{CredentialConfig, CredentialWritten, ErrorCode, PutCredential};
 use sealvault::{ItemInfo, inspect};
@@ -63,12 +65,12 @@ pub async fn put(
         .iter()
         .map(|e| inspect(e).map(|i| i.key_id))
         .collect::<Result<Vec<_>, _>>()?;
-    let at = now();
-    let mut tx = state.store.write().await?;
-    // 2. current data key, row held
-    let (key_row, current) = current_key(tx.lock_data_key(user).await?)?;
+    // 2. the current data key
+    let (key_row, current) = current_key(state.store.data_key(user).await?)?;
     require_current(&key_ids, current)?;
-    // 3-4. unwrap; commitment, GCM and context of each envelope
+    // 3-4. unwrap; commitment, GCM and context of each envelope — before
+    // the write transaction, so writers do not queue behind the crypto
+    // (or behind an HSM or KMS round trip)
     let key = state.unwrap_data_key(&key_row).await?;
     verify(
         &key,
@@ -80,6 +82,12 @@ pub async fn put(
         check_totp_has_no_config(totp)?;
     }
     drop(key);
+    let at = now();
+    let mut tx = state.store.write().await?;
+    // 2 again: the verified key is still current (a rotation since is
+    // `stale_data_key`), its row held until commit
+    let (_, locked) = current_key(tx.lock_data_key(user).await?)?;
+    require_current(&key_ids, locked)?;
     // 5. salts
     record_salts(tx.as_mut(), &key_row.key_id, &envelopes).await?;
     // 6. compare-and-set

@@ -69,6 +69,9 @@ pub trait Store: Send + Sync + 'static {
     /// A token by the SHA-256 of its secret, in one statement outside any
     /// transaction (authentication of every request).
     async fn token_by_hash(&self, hash: &[u8]) -> StoreResult<Option<TokenRow>>;
+    /// The user's current data key, in one statement outside any
+    /// transaction (what ingest verifies against before it writes).
+    async fn data_key(&self, user_id: &str) -> StoreResult<Option<DataKeyRow>>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 }

@@ -110,6 +110,15 @@ impl Store for PgStore {
             .await?;
         row.as_ref().map(PgTx::token_row).transpose()
     }
+
+    async fn data_key(&self, user_id: &str) -> StoreResult<Option<DataKeyRow>> {
+        let sql = format!("SELECT {KEY_COLS} FROM data_keys WHERE user_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(PgTx::key_row).transpose()
+    }
 }
 
 super::sql::sql_tx!(PgTx, PgRow, " FOR UPDATE");

@@ -335,6 +335,13 @@ impl Store for SqliteStore {
         let row = rows(&conn, &q, 1)?.pop();
         row.as_ref().map(SqliteTx::token_row).transpose()
     }
+
+    async fn data_key(&self, user_id: &str) -> StoreResult<Option<DataKeyRow>> {
+        let conn = self.reader().await;
+        let sql = format!("SELECT {KEY_COLS} FROM data_keys WHERE user_id = $1");
+        let row = rows(&conn, &query(&sql).bind(user_id), 1)?.pop();
+        row.as_ref().map(SqliteTx::key_row).transpose()
+    }
 }
 
 super::sql::sql_tx!(SqliteTx, SqlRow, "");
