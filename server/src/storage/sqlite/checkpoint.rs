@@ -29,6 +29,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::Mutex;
 
+use super::batch::Writer;
 use super::sqlite_err;
 use crate::storage::StoreResult;
 
@@ -49,7 +50,7 @@ pub(super) struct Stop(#[allow(dead_code)] Sender<()>);
 pub(super) fn spawn(
     conn: Connection,
     wal: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Writer>>,
 ) -> StoreResult<Stop> {
     let (stop, stopped) = channel();
     std::thread::Builder::new()
@@ -58,7 +59,7 @@ pub(super) fn spawn(
     Ok(Stop(stop))
 }
 
-fn run(conn: &Connection, wal: &Path, writer: &Mutex<Connection>, stopped: &Receiver<()>) {
+fn run(conn: &Connection, wal: &Path, writer: &Mutex<Writer>, stopped: &Receiver<()>) {
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
         if let Err(e) = round(conn, wal, WAL_LIMIT, writer) {
             tracing::warn!(error = %e, "sqlite checkpoint failed");
@@ -69,10 +70,12 @@ fn run(conn: &Connection, wal: &Path, writer: &Mutex<Connection>, stopped: &Rece
 
 /// A passive copy of the log, then a restart under the writer lock when
 /// the log file is long.
-fn round(conn: &Connection, wal: &Path, limit: u64, writer: &Mutex<Connection>) -> StoreResult<()> {
+fn round(conn: &Connection, wal: &Path, limit: u64, writer: &Mutex<Writer>) -> StoreResult<()> {
     checkpoint(conn, "PASSIVE")?;
     if std::fs::metadata(wal).is_ok_and(|m| m.len() > limit) {
-        let _writers_wait = writer.blocking_lock();
+        let mut writers_wait = writer.blocking_lock();
+        // an open batch would hold the log (and is due anyway)
+        let _ = writers_wait.commit_batch();
         checkpoint(conn, "RESTART")?;
     }
     Ok(())
@@ -115,13 +118,15 @@ mod tests {
         }
         let grown = wal_len(&wal);
         assert!(grown > 200 * 4096, "the log grew to {grown} bytes");
-        let writer = Mutex::new(writer);
+        let queue = super::super::batch::WriteQueue::new(writer);
+        let writer = queue.writer();
         let conn = super::super::open(&path, READER_WAIT).unwrap();
 
         // past the limit: restarted, and the next commit truncates the file
         round(&conn, &wal, 4096, &writer).unwrap();
         writer
             .blocking_lock()
+            .conn
             .execute("INSERT INTO t (v) VALUES (2)", [])
             .unwrap();
         let after = wal_len(&wal);

@@ -17,7 +17,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::{FromSql, Value, ValueRef};
@@ -26,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::query::query;
+mod batch;
 mod checkpoint;
 
 use super::query::{Arg, Done, Exec, Query};
@@ -49,7 +50,7 @@ const YIELD_EVERY: u32 = 64;
 /// A store on a SQLite file.
 pub struct SqliteStore {
     options: SqliteConnectOptions,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<batch::WriteQueue>,
     readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
     /// Dropped with the store, which stops the checkpoint thread.
@@ -59,9 +60,47 @@ pub struct SqliteStore {
 /// A SQLite transaction on a connection it holds; rolled back when dropped
 /// uncommitted.
 pub struct SqliteTx {
+    held: Held,
+    statements: u32,
+}
+
+/// What a transaction runs on.
+enum Held {
+    /// A read transaction on a reader connection.
+    Read(ReadTx),
+    /// A write flow: a savepoint in the writer's batch.
+    Write(batch::Member),
+}
+
+impl Held {
+    fn conn(&self) -> &Connection {
+        match self {
+            Held::Read(read) => &read.conn,
+            Held::Write(member) => member.conn(),
+        }
+    }
+}
+
+/// A read transaction; rolled back when dropped uncommitted.
+struct ReadTx {
     conn: OwnedMutexGuard<Connection>,
     open: bool,
-    statements: u32,
+}
+
+impl ReadTx {
+    fn commit(mut self) -> StoreResult<()> {
+        self.conn.execute_batch("COMMIT").map_err(sqlite_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for ReadTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 /// A result row, its values owned.
@@ -100,7 +139,7 @@ pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
+pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
@@ -146,13 +185,13 @@ impl SqliteStore {
                 checkpoint::WAL_KEEP
             ))
             .map_err(sqlite_err)?;
-        let writer = Arc::new(Mutex::new(writer));
+        let writer = batch::WriteQueue::new(writer);
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
         let checkpointer = checkpoint::spawn(
             open(&path, checkpoint::READER_WAIT)?,
             wal.into(),
-            writer.clone(),
+            writer.writer(),
         )?;
         let readers = (0..READERS)
             .map(|_| open(&path, Duration::from_secs(5)).map(|c| Arc::new(Mutex::new(c))))
@@ -175,26 +214,6 @@ impl SqliteStore {
             }
         }
         self.readers[start % READERS].clone().lock_owned().await
-    }
-}
-
-/// `BEGIN IMMEDIATE`, waiting (asynchronously) while another process
-/// holds the write lock.
-async fn begin_immediate(
-    conn: OwnedMutexGuard<Connection>,
-) -> StoreResult<OwnedMutexGuard<Connection>> {
-    let deadline = Instant::now() + BUSY_WAIT;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        let begun = conn.execute_batch("BEGIN IMMEDIATE");
-        match begun {
-            Ok(()) => return Ok(conn),
-            Err(e) if is_busy(&e) && Instant::now() < deadline => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            Err(e) => return Err(sqlite_err(e)),
-        }
     }
 }
 
@@ -249,19 +268,19 @@ impl Exec for SqliteTx {
     type Row = SqlRow;
 
     async fn execute(&mut self, q: Query<'_>) -> StoreResult<Done> {
-        let done = execute_on(&self.conn, &q);
+        let done = execute_on(self.held.conn(), &q);
         self.pace().await;
         done
     }
 
     async fn fetch_optional(&mut self, q: Query<'_>) -> StoreResult<Option<SqlRow>> {
-        let row = rows(&self.conn, &q, 1).map(|mut rows| rows.pop());
+        let row = rows(self.held.conn(), &q, 1).map(|mut rows| rows.pop());
         self.pace().await;
         row
     }
 
     async fn fetch_all(&mut self, q: Query<'_>) -> StoreResult<Vec<SqlRow>> {
-        let all = rows(&self.conn, &q, usize::MAX);
+        let all = rows(self.held.conn(), &q, usize::MAX);
         self.pace().await;
         all
     }
@@ -277,18 +296,10 @@ impl SqliteTx {
         }
     }
 
-    async fn commit_tx(mut self) -> StoreResult<()> {
-        self.conn.execute_batch("COMMIT").map_err(sqlite_err)?;
-        self.open = false;
-        Ok(())
-    }
-}
-
-impl Drop for SqliteTx {
-    fn drop(&mut self) {
-        if self.open {
-            // nothing to report to: the flow already failed or gave up
-            let _ = self.conn.execute_batch("ROLLBACK");
+    async fn commit_tx(self) -> StoreResult<()> {
+        match self.held {
+            Held::Write(member) => member.commit().await,
+            Held::Read(read) => read.commit(),
         }
     }
 }
@@ -296,10 +307,8 @@ impl Drop for SqliteTx {
 #[async_trait]
 impl Store for SqliteStore {
     async fn write(&self) -> StoreResult<Box<dyn Tx>> {
-        let conn = begin_immediate(self.writer.clone().lock_owned().await).await?;
         Ok(Box::new(SqliteTx {
-            conn,
-            open: true,
+            held: Held::Write(self.writer.begin().await?),
             statements: 0,
         }))
     }
@@ -308,8 +317,7 @@ impl Store for SqliteStore {
         let conn = self.reader().await;
         conn.execute_batch("BEGIN").map_err(sqlite_err)?;
         Ok(Box::new(SqliteTx {
-            conn,
-            open: true,
+            held: Held::Read(ReadTx { conn, open: true }),
             statements: 0,
         }))
     }
@@ -361,20 +369,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("vault.db").display());
         let store = SqliteStore::connect(&url).await.unwrap();
-        let writer = store.writer.clone().lock_owned().await;
-        let mut conns = vec![writer];
+        let writer = store.writer.writer().lock_owned().await;
+        let mut readers = Vec::new();
         for reader in &store.readers {
-            conns.push(reader.clone().lock_owned().await);
+            readers.push(reader.clone().lock_owned().await);
         }
-        for conn in &conns {
+        let conns: Vec<&Connection> = std::iter::once(&writer.conn)
+            .chain(readers.iter().map(|r| &**r))
+            .collect();
+        for conn in conns.iter().copied() {
             assert_eq!(pragma::<String>(conn, "journal_mode"), "wal");
             assert_eq!(pragma::<i64>(conn, "secure_delete"), 1);
             assert_eq!(pragma::<i64>(conn, "foreign_keys"), 1);
             assert_eq!(pragma::<i64>(conn, "synchronous"), 1, "NORMAL");
         }
-        assert_eq!(pragma::<i64>(&conns[0], "wal_autocheckpoint"), 0);
+        assert_eq!(pragma::<i64>(conns[0], "wal_autocheckpoint"), 0);
         assert_eq!(
-            pragma::<i64>(&conns[0], "journal_size_limit"),
+            pragma::<i64>(conns[0], "journal_size_limit"),
             checkpoint::WAL_KEEP as i64
         );
     }
@@ -400,9 +411,9 @@ mod tests {
         let store = SqliteStore::connect(&url).await;
         release.join().unwrap();
         let store = store.expect("connect waited for the lock");
-        let writer = store.writer.clone().lock_owned().await;
+        let writer = store.writer.writer().lock_owned().await;
         assert_eq!(
-            pragma::<i64>(&writer, "busy_timeout"),
+            pragma::<i64>(&writer.conn, "busy_timeout"),
             0,
             "writer retries itself"
         );
