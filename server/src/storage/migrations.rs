@@ -35,6 +35,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "inbound",
         include_str!("../../migrations/sqlite/0005_inbound.sql"),
     ),
+    (
+        6,
+        "salts without rowid",
+        include_str!("../../migrations/sqlite/0006_salts_without_rowid.sql"),
+    ),
 ];
 
 /// `(version, description, sql)` of every PostgreSQL migration.
@@ -99,4 +104,51 @@ where
         SQLITE
     };
     migrator(files).run(pool).await
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    use super::*;
+
+    /// A database at version 5 keeps its salts through the rebuild of
+    /// `seen_salts` as a WITHOUT ROWID table.
+    #[tokio::test]
+    async fn salts_survive_the_move_to_a_without_rowid_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("m.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        migrator(&SQLITE[..5]).run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO seen_salts (key_id, salt) VALUES (x'01', x'02'), (x'01', x'03')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        run("sqlite", &pool).await.unwrap();
+        let salts: Vec<Vec<u8>> = sqlx::query("SELECT salt FROM seen_salts ORDER BY salt")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(salts, vec![vec![2u8], vec![3u8]]);
+        let sql: String = sqlx::query("SELECT sql FROM sqlite_master WHERE name = 'seen_salts'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        let again = sqlx::query("INSERT INTO seen_salts (key_id, salt) VALUES (x'01', x'02')")
+            .execute(&pool)
+            .await;
+        assert!(again.is_err(), "the primary key still refuses a reuse");
+    }
 }
