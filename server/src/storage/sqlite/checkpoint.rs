@@ -101,8 +101,11 @@ mod tests {
         std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
     }
 
-    /// A real SQLite file: a round past the limit restarts the log, and the
-    /// next commit truncates the file to `journal_size_limit`.
+    /// A real SQLite file: a round past the limit restarts the log — even
+    /// when a reader of an older snapshot kept its `PASSIVE` copy from
+    /// finishing, which is when steady traffic never lets the log restart
+    /// by itself — and the next commit truncates the file to
+    /// `journal_size_limit`.
     #[test]
     fn a_round_past_the_limit_restarts_and_truncates_the_log() {
         let dir = tempfile::tempdir().unwrap();
@@ -120,14 +123,28 @@ mod tests {
                 .execute("INSERT INTO t (v) VALUES (randomblob(4000))", [])
                 .unwrap();
         }
+        // a reader on the snapshot of 200 rows, while 200 more are written
+        let old = super::super::open(&path, READER_WAIT).unwrap();
+        old.execute_batch("BEGIN; SELECT COUNT(*) FROM t;").unwrap();
+        for _ in 0..200 {
+            writer
+                .execute("INSERT INTO t (v) VALUES (randomblob(4000))", [])
+                .unwrap();
+        }
         let grown = wal_len(&wal);
-        assert!(grown > 200 * 4096, "the log grew to {grown} bytes");
+        assert!(grown > 400 * 4096, "the log grew to {grown} bytes");
         let queue = super::super::batch::WriteQueue::new(writer);
         let writer = queue.writer();
-        let conn = super::super::open(&path, READER_WAIT).unwrap();
+        // waits (here up to 5 s) for the old reader, which ends after 200 ms
+        let conn = super::super::open(&path, Duration::from_secs(5)).unwrap();
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            old.execute_batch("COMMIT").unwrap();
+        });
 
         // past the limit: restarted, and the next commit truncates the file
         round(&conn, &wal, 4096, &writer).unwrap();
+        reader.join().unwrap();
         writer
             .blocking_lock()
             .conn
@@ -138,6 +155,6 @@ mod tests {
         let rows: i64 = conn
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(rows, 201);
+        assert_eq!(rows, 401);
     }
 }
