@@ -32,6 +32,25 @@ fn put_text(envelope: &[u8], config: &str, expected_version: u64) -> String {
     )
 }
 
+/// `PUT /v1/credentials/acme` with the body built around the config text.
+async fn put_acme(
+    s: &Server,
+    token: &str,
+    envelope: &[u8],
+    config: &str,
+    expected_version: u64,
+) -> (StatusCode, String) {
+    let body = put_text(envelope, config, expected_version);
+    s.call_text(
+        Method::PUT,
+        "/v1/credentials/acme",
+        Some(token),
+        &[],
+        Some(body),
+    )
+    .await
+}
+
 /// The raw text of the top-level `config` member of an answer object.
 fn config_text(body: &str) -> String {
     let members: HashMap<String, Box<RawValue>> = serde_json::from_str(body).unwrap();
@@ -57,15 +76,7 @@ both_dbs!(configs_are_returned_byte_exact, |s: Server| async move {
     let parsed: Value = serde_json::from_str(CONFIG).unwrap();
     assert_ne!(parsed.to_string(), CONFIG, "a re-serialisation would show");
     let env = seal_cred(&dk, &user, "acme", 1, &parsed, "hunter2");
-    let (status, put) = s
-        .call_text(
-            Method::PUT,
-            "/v1/credentials/acme",
-            Some(&token),
-            &[],
-            Some(put_text(&env, CONFIG, 0)),
-        )
-        .await;
+    let (status, put) = put_acme(&s, &token, &env, CONFIG, 0).await;
     assert_eq!(status, StatusCode::CREATED, "{put}");
 
     let (status, got) = s
@@ -142,15 +153,7 @@ both_dbs!(configs_are_returned_byte_exact, |s: Server| async move {
     // A new version replaces the text, again byte for byte.
     let parsed_2: Value = serde_json::from_str(CONFIG_2).unwrap();
     let env_2 = seal_cred(&dk, &user, "acme", 2, &parsed_2, "hunter3");
-    let (status, put) = s
-        .call_text(
-            Method::PUT,
-            "/v1/credentials/acme",
-            Some(&token),
-            &[],
-            Some(put_text(&env_2, CONFIG_2, 1)),
-        )
-        .await;
+    let (status, put) = put_acme(&s, &token, &env_2, CONFIG_2, 1).await;
     assert_eq!(status, StatusCode::OK, "{put}");
     let (_, got) = s
         .call_text(Method::GET, "/v1/credentials/acme", Some(&token), &[], None)
@@ -173,15 +176,7 @@ both_dbs!(
                     .filter(Value::is_object)
                     .unwrap_or_else(|| serde_json::json!({"name": "x"}));
                 let env = seal_cred(dk, &user, "acme", 1, &parsed, "p");
-                let (status, body) = s
-                    .call_text(
-                        Method::PUT,
-                        "/v1/credentials/acme",
-                        Some(&token),
-                        &[],
-                        Some(put_text(&env, config, 0)),
-                    )
-                    .await;
+                let (status, body) = put_acme(s, &token, &env, config, 0).await;
                 let body: Value = serde_json::from_str(&body).unwrap();
                 (
                     status.as_u16(),

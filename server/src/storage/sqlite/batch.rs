@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ffi};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
-use super::{is_busy, sqlite_err};
+use super::{BUSY_WAIT, is_busy, sqlite_err};
 use crate::storage::{StoreError, StoreResult};
 
 /// Most flows in one batch.
@@ -30,8 +30,6 @@ const MAX_AGE: Duration = Duration::from_millis(4);
 /// How long a member waits for its batch's `COMMIT` before committing the
 /// batch itself (the writer it handed over to gave up before its turn).
 const STRAGGLER_WAIT: Duration = Duration::from_millis(50);
-/// How long a new batch waits for another process's write lock.
-const BUSY_WAIT: Duration = Duration::from_secs(10);
 
 /// What a member learns of its batch: the error code of a failed `COMMIT`.
 type Outcome = Result<(), (ffi::Error, Option<String>)>;
