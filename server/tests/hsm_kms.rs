@@ -653,6 +653,11 @@ async fn fails_closed(
         )),
         "{text}"
     );
+    // an HSM's or KMS's unwraps are never cached (DEPLOY.md "Data-key cache")
+    assert!(
+        text.contains("sealvault_data_key_cache_hits_total 0\n"),
+        "{text}"
+    );
 }
 
 /// Back up: health ok, every flow works again without a restart.

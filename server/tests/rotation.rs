@@ -377,3 +377,83 @@ both_dbs!(rotate_data_keys_verb, |s: Server| async move {
         .count();
     assert_eq!(rotations, 3);
 });
+
+/// `sealvault_data_key_cache_hits_total` from `/metrics`.
+async fn cache_hits(s: &Server) -> u64 {
+    let (_, text) = s.call_text(Method::GET, "/metrics", None, &[], None).await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("sealvault_data_key_cache_hits_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no cache-hit counter in:\n{text}"))
+}
+
+async fn put(s: &Server, token: &str, item: &str, envelope: &[u8]) -> (StatusCode, Value) {
+    let cfg = json!({"name": "x"});
+    s.call(
+        Method::PUT,
+        &format!("/v1/credentials/{item}"),
+        Some(token),
+        Some(put_body(envelope, None, &cfg, 0)),
+    )
+    .await
+}
+
+// The key cache still holds the old key after another process (the
+// `rotate-data-keys` verb, as a replica would) rotated it: ingest under the
+// old key is `stale_data_key` with nothing stored — a forged envelope too,
+// not its tag error — and the new key works at once.
+both_dbs!(
+    key_cache_behind_a_rotation_elsewhere,
+    |s: Server| async move {
+        let (user, token) = s.user_with(ALL_SCOPES, None).await;
+        let old = s.data_key(&token).await;
+        let cfg = json!({"name": "x"});
+        let seal = |dk: &DataKey, item: &str| seal_cred(dk, &user, item, 1, &cfg, "p");
+        assert_eq!(
+            put(&s, &token, "a", &seal(&old, "a")).await.0,
+            StatusCode::CREATED
+        );
+        let before = cache_hits(&s).await;
+        assert_eq!(
+            put(&s, &token, "b", &seal(&old, "b")).await.0,
+            StatusCode::CREATED
+        );
+        assert!(
+            cache_hits(&s).await > before,
+            "ingest did not use the cache"
+        );
+
+        let (ok, _, stderr) = rotate_verb(&s, &["--user", &user]);
+        assert!(ok, "{stderr}");
+        let before = cache_hits(&s).await;
+        let (status, e) = put(&s, &token, "c", &seal(&old, "c")).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("stale_data_key"))
+        );
+        assert!(cache_hits(&s).await > before, "the old key was not cached");
+        let mut forged = seal(&old, "d");
+        *forged.last_mut().unwrap() ^= 1;
+        let (status, e) = put(&s, &token, "d", &forged).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("stale_data_key"))
+        );
+        for item in ["c", "d"] {
+            let path = format!("/v1/credentials/{item}");
+            let (status, _) = s.call(Method::GET, &path, Some(&token), None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{item} was stored");
+        }
+
+        let new = s.current_key(&token).await;
+        assert_ne!(new.key_id(), old.key_id());
+        assert_eq!(
+            put(&s, &token, "c", &seal(&new, "c")).await.0,
+            StatusCode::CREATED
+        );
+        let (_, got) = s
+            .call(Method::GET, "/v1/credentials/c", Some(&token), None)
+            .await;
+        assert_eq!(got["key_id"], new.key_id().to_hex());
+    }
+);

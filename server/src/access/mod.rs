@@ -2,6 +2,8 @@
 //! credential envelope with its envelope key and config — never the data
 //! key, never the TOTP seed — or a TOTP code computed in memory.
 
+use std::sync::Arc;
+
 use sealvault::totp::Totp;
 use sealvault::wire::{Access, ErrorCode, TotpCode, TotpRequest};
 use sealvault::{DataKey, ItemInfo, encoding, envelope_key, open};
@@ -35,7 +37,7 @@ async fn row_and_key(
     tx: &mut dyn Tx,
     user: &str,
     row: CredentialRow,
-) -> ApiResult<(CredentialRow, DataKey)> {
+) -> ApiResult<(CredentialRow, Arc<DataKey>)> {
     let key_row = tx
         .data_key(user)
         .await?

@@ -7,6 +7,7 @@ use crate::audit::Auditor;
 use crate::auth::RateLimiter;
 use crate::clock::Clock;
 use crate::config::LimitsConfig;
+use crate::datakeys::cache::KeyCache;
 use crate::keys::Keyring;
 use crate::metrics::Metrics;
 use crate::proxies::Pool;
@@ -22,6 +23,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     /// The master keys.
     pub keyring: Arc<Keyring>,
+    /// Unwrapped data keys, briefly (`[key_cache]`).
+    pub key_cache: Arc<KeyCache>,
     /// The audit log.
     pub auditor: Auditor,
     /// Prometheus metrics.
@@ -54,16 +57,44 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Unwraps a data key (counted; a failure is audited and answers 503).
+    /// The data key of `row`: from the key cache, or unwrapped by the
+    /// master key (counted; a failure is audited and answers 503) and, when
+    /// that master key is local, cached.
     pub async fn unwrap_data_key(
         &self,
         row: &crate::storage::DataKeyRow,
-    ) -> crate::error::ApiResult<sealvault::DataKey> {
+    ) -> crate::error::ApiResult<Arc<sealvault::DataKey>> {
+        let cached = sealvault::KeyId::from_slice(&row.key_id)
+            .ok()
+            .and_then(|id| self.cached_data_key(&row.user_id, &id));
+        if let Some(key) = cached {
+            return Ok(key);
+        }
         self.metrics.unwraps.inc();
-        self.keyring
-            .unwrap_data_key(row)
-            .await
-            .map_err(|e| self.master_key_failed(&e, "unwrap", &row.user_id))
+        let key = Arc::new(
+            self.keyring
+                .unwrap_data_key(row)
+                .await
+                .map_err(|e| self.master_key_failed(&e, "unwrap", &row.user_id))?,
+        );
+        if self.keyring.caches_unwraps(&row.mk_id) {
+            self.key_cache.insert(&row.user_id, key.clone());
+        }
+        Ok(key)
+    }
+
+    /// `user`'s data key `key_id` when the key cache holds it (counted; only
+    /// keys of local master keys are cached). Only *a* key of the user:
+    /// whoever stores or hands out something under it still checks, in its
+    /// transaction, that it is the current one.
+    pub fn cached_data_key(
+        &self,
+        user: &str,
+        key_id: &sealvault::KeyId,
+    ) -> Option<Arc<sealvault::DataKey>> {
+        let key = self.key_cache.get(user, key_id)?;
+        self.metrics.key_cache_hits.inc();
+        Some(key)
     }
 
     /// A failed master-key use: `503 master_key_unavailable`, and a

@@ -16,6 +16,7 @@ use crate::audit::Auditor;
 use crate::auth::RateLimiter;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::datakeys::cache::KeyCache;
 use crate::keys::{Keyring, LocalProvider, load_vault_key};
 use crate::metrics::Metrics;
 use crate::now;
@@ -132,7 +133,13 @@ pub async fn state_with_clock(
         crate::inbound::Inbound::new(&config.inbound, inbound_key)?
             .with_https(config.tls.is_some()),
     );
+    let key_cache = Arc::new(KeyCache::new(
+        config.key_cache.entries,
+        std::time::Duration::from_secs(config.key_cache.ttl_secs),
+    ));
+    crate::datakeys::cache::spawn_purger(&key_cache);
     Ok(AppState(Arc::new(Inner {
+        key_cache,
         auditor: Auditor::new(audit_key, store.clone(), metrics.clone()),
         store,
         keyring,

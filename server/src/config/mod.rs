@@ -32,6 +32,10 @@
 //!
 //! [session_state]
 //! sweep_interval_secs = 60     # SEALVAULT_STATE_SWEEP_SECS
+//!
+//! [key_cache]                  # unwrapped data keys in memory; 0 = off
+//! entries = 1024               # SEALVAULT_KEY_CACHE_ENTRIES
+//! ttl_secs = 60                # SEALVAULT_KEY_CACHE_TTL_SECS
 //! [proxy]                      # optional; env SEALVAULT_PROXY_MAXMIND_DB, …
 //! maxmind_db = "/var/lib/GeoLite2-City.mmdb"
 //! check_interval_secs = 30
@@ -87,6 +91,9 @@ pub struct Config {
     /// Browser session state.
     #[serde(default)]
     pub session_state: SessionStateConfig,
+    /// Unwrapped data keys kept in memory.
+    #[serde(default)]
+    pub key_cache: KeyCacheConfig,
     /// Proxy pool settings.
     #[serde(default)]
     pub proxy: ProxySettings,
@@ -111,6 +118,28 @@ impl Default for SessionStateConfig {
     fn default() -> Self {
         Self {
             sweep_interval_secs: 60,
+        }
+    }
+}
+
+/// `[key_cache]`: unwrapped data keys kept in memory, each zeroized when
+/// evicted, expired or rotated away.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyCacheConfig {
+    /// Keys kept at most; 0 turns the cache off
+    /// (`SEALVAULT_KEY_CACHE_ENTRIES`).
+    pub entries: usize,
+    /// Seconds a key is kept after its unwrap; 0 turns the cache off
+    /// (`SEALVAULT_KEY_CACHE_TTL_SECS`).
+    pub ttl_secs: u64,
+}
+
+impl Default for KeyCacheConfig {
+    fn default() -> Self {
+        Self {
+            entries: 1024,
+            ttl_secs: 60,
         }
     }
 }
@@ -350,6 +379,12 @@ impl Config {
         }
         if let Some(secs) = var("SEALVAULT_STATE_SWEEP_SECS").and_then(|v| v.parse().ok()) {
             self.session_state.sweep_interval_secs = secs;
+        }
+        if let Some(n) = var("SEALVAULT_KEY_CACHE_ENTRIES").and_then(|v| v.parse().ok()) {
+            self.key_cache.entries = n;
+        }
+        if let Some(secs) = var("SEALVAULT_KEY_CACHE_TTL_SECS").and_then(|v| v.parse().ok()) {
+            self.key_cache.ttl_secs = secs;
         }
         self.inbound.apply_env(&var);
         if let Some(filter) = var("SEALVAULT_LOG") {

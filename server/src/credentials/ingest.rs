@@ -5,12 +5,13 @@
 //! this user, item, kind, `sv:version = expected_version + 1` and the config
 //! hash → `(key_id, salt)` never seen (`salt_reuse`) → compare-and-set the
 //! version → store the bytes verbatim. The crypto runs before the write
-//! transaction; the transaction then holds the user's data-key row and
-//! re-checks that the verified key is still the current one, so nothing is
-//! stored under a key a rotation has deleted.
+//! transaction — with the key cache's copy of the envelopes' key when it
+//! has one, else after reading the key row — and the transaction then holds
+//! the user's data-key row and re-checks that the verified key is the
+//! current one, so nothing is stored under a key a rotation has deleted.
 
 use sealvault::wire::{CredentialConfig, CredentialWritten, ErrorCode, PutCredential};
-use sealvault::{ItemInfo, inspect};
+use sealvault::{DataKey, ItemInfo, KeyId, inspect};
 
 use super::verify::{current_key, record_salts, require_current, verify};
 use super::{RawConfig, assigned};
@@ -41,6 +42,49 @@ fn check_code_pattern(config: &CredentialConfig) -> ApiResult<()> {
     }
 }
 
+/// What the envelopes of one PUT are checked against before its transaction.
+struct Checks<'a> {
+    user: &'a str,
+    item: &'a str,
+    version: u64,
+    config: &'a serde_json::Value,
+    request: &'a PutCredential<RawConfig>,
+    key_ids: &'a [KeyId],
+}
+
+impl Checks<'_> {
+    /// Steps 2-4 against the key cache when it holds the envelopes' key;
+    /// else — or when that fails, so a refusal names the first failed check
+    /// in DESIGN §6 order — against the user's key row.
+    async fn verify(&self, state: &AppState) -> ApiResult<()> {
+        let cached = self
+            .key_ids
+            .first()
+            .and_then(|id| state.cached_data_key(self.user, id));
+        if cached.is_some_and(|key| self.envelopes(&key).is_ok()) {
+            return Ok(());
+        }
+        let (key_row, current) = current_key(state.store.data_key(self.user).await?)?;
+        require_current(self.key_ids, current)?;
+        self.envelopes(&*state.unwrap_data_key(&key_row).await?)
+    }
+
+    /// Commitment, GCM tag and context of each envelope under `key`.
+    fn envelopes(&self, key: &DataKey) -> ApiResult<()> {
+        let info = ItemInfo::credential(self.user, self.item, self.version, self.config);
+        verify(key, &self.request.envelope, &info)?;
+        if let Some(totp) = &self.request.totp_envelope {
+            verify(
+                key,
+                totp,
+                &ItemInfo::totp_seed(self.user, self.item, self.version),
+            )?;
+            check_totp_has_no_config(totp)?;
+        }
+        Ok(())
+    }
+}
+
 /// `PUT /v1/credentials/{id}`: `(created, answer)`.
 pub async fn put(
     state: &AppState,
@@ -65,29 +109,24 @@ pub async fn put(
         .iter()
         .map(|e| inspect(e).map(|i| i.key_id))
         .collect::<Result<Vec<_>, _>>()?;
-    // 2. the current data key
-    let (key_row, current) = current_key(state.store.data_key(user).await?)?;
-    require_current(&key_ids, current)?;
-    // 3-4. unwrap; commitment, GCM and context of each envelope — before
-    // the write transaction, so writers do not queue behind the crypto
-    // (or behind an HSM or KMS round trip)
-    let key = state.unwrap_data_key(&key_row).await?;
-    verify(
-        &key,
-        &request.envelope,
-        &ItemInfo::credential(user, item, version, &config_value),
-    )?;
-    if let Some(totp) = &request.totp_envelope {
-        verify(&key, totp, &ItemInfo::totp_seed(user, item, version))?;
-        check_totp_has_no_config(totp)?;
-    }
-    drop(key);
+    // 2-4. the current data key; commitment, GCM and context of each
+    // envelope — before the write transaction, so writers do not queue
+    // behind the crypto (or behind an HSM or KMS round trip)
+    let checks = Checks {
+        user,
+        item,
+        version,
+        config: &config_value,
+        request,
+        key_ids: &key_ids,
+    };
+    checks.verify(state).await?;
     let at = now();
     let mut tx = state.store.write().await?;
     // 2 again: the verified key is still current (a rotation since is
     // `stale_data_key`), its row held until commit
-    let (_, locked) = current_key(tx.lock_data_key(user).await?)?;
-    require_current(&key_ids, locked)?;
+    let (key_row, current) = current_key(tx.lock_data_key(user).await?)?;
+    require_current(&key_ids, current)?;
     // 5. salts
     record_salts(tx.as_mut(), &key_row.key_id, &envelopes).await?;
     // 6. compare-and-set

@@ -10,6 +10,8 @@
 //! key, which only its wrapping changes. A
 //! crash leaves the old state or the new, never a mix.
 
+pub mod cache;
+
 use sealvault::wire::{DataKeyBody, Rotated, SecretString};
 use sealvault::{
     Context, DataKey, ItemInfo, KeyId, Kind, encoding, inspect, open, seal_item, state_key,
@@ -268,6 +270,9 @@ pub async fn rotate_with_progress(
         )
         .await?;
     tx.commit().await?;
+    // the old key is gone: zeroize the cached copy now, not at its expiry
+    drop(old);
+    state.key_cache.forget_user(user);
     Ok(Rotated {
         key_id: new.key_id(),
         reencrypted,

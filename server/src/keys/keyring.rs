@@ -210,6 +210,12 @@ impl Keyring {
         out
     }
 
+    /// Whether data keys member `id` unwraps may be cached: only a local
+    /// member's (`file`, `env`), which nothing outside can withdraw.
+    pub fn caches_unwraps(&self, id: &str) -> bool {
+        self.member(id).is_ok_and(|m| !m.revocable())
+    }
+
     /// The id of the member that wraps.
     pub fn active_id(&self) -> &str {
         self.members[self.active].id()

@@ -49,6 +49,11 @@ pub trait MasterKeyProvider: Send + Sync {
     async fn wrap(&self, key: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError>;
     /// Unwraps what [`MasterKeyProvider::wrap`] produced with the same `aad`.
     async fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError>;
+    /// Whether the key can be disabled or deleted from outside this process
+    /// (an HSM, a KMS), so that its unwraps must not outlive a request.
+    fn revocable(&self) -> bool {
+        true
+    }
 }
 
 /// A master key held in memory: the `file` and `env` providers.
@@ -145,6 +150,10 @@ impl LocalProvider {
 impl MasterKeyProvider for LocalProvider {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn revocable(&self) -> bool {
+        false
     }
 
     async fn wrap(&self, key: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {

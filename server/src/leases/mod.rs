@@ -13,7 +13,7 @@ use sealvault::wire::{
     AcquireLease, ErrorCode, Heartbeat, LeaseGrant, LeasePhase, LeasePurpose, LoginComplete,
     SecretString,
 };
-use sealvault::{DataKey, KeyId, encoding, state_key};
+use sealvault::{KeyId, encoding, state_key};
 use subtle::ConstantTimeEq;
 
 use crate::api::AppState;
@@ -54,7 +54,7 @@ async fn current_state_key(
         .data_key(user)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::StaleDataKey, "no data key"))?;
-    let key: DataKey = state.unwrap_data_key(&row).await?;
+    let key = state.unwrap_data_key(&row).await?;
     let sk = state_key(&key, user, item)?;
     Ok((
         SecretString::new(encoding::b64_encode(sk.expose_secret())),

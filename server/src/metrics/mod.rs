@@ -91,6 +91,8 @@ pub struct Metrics {
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Data-key unwraps.
     pub unwraps: Counter,
+    /// Data keys served from the key cache.
+    pub key_cache_hits: Counter,
     /// Audit records written.
     pub audit_writes: Counter,
     /// Lease events.
@@ -138,6 +140,12 @@ impl Metrics {
             latency.clone(),
         );
         registry.register("data_key_unwraps", "Data-key unwraps", unwraps.clone());
+        let key_cache_hits = Counter::default();
+        registry.register(
+            "data_key_cache_hits",
+            "Data keys served from the key cache instead of unwrapped",
+            key_cache_hits.clone(),
+        );
         registry.register(
             "audit_writes",
             "Audit records written",
@@ -188,6 +196,7 @@ impl Metrics {
             requests,
             latency,
             unwraps,
+            key_cache_hits,
             audit_writes,
             leases,
             session_states,
