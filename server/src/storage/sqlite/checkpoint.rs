@@ -19,18 +19,20 @@
 //! take tens of milliseconds and hold up appends to the log meanwhile (and
 //! a restart holds up writers): checkpoints once a second and a restart
 //! only past 128 MiB made these stalls rarest in `vault_load` on the
-//! development machine (`benches/README.md`).
+//! development machine (`benches/README.md`). Between checkpoints the
+//! thread starts the log's write-back every 20 ms ([`writeback`]), so the
+//! checkpoint's own sync of it is short.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::Mutex;
 
 use super::batch::Writer;
-use super::sqlite_err;
+use super::{sqlite_err, writeback};
 use crate::storage::StoreResult;
 
 /// How often the thread looks at the log.
@@ -64,12 +66,48 @@ pub(super) fn spawn(
 }
 
 fn run(conn: &Connection, wal: &Path, writer: &Mutex<Writer>, stopped: &Receiver<()>) {
-    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
+    let mut next = Instant::now() + EVERY;
+    let mut log = WalWriteback::default();
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(writeback::EVERY) {
+        if Instant::now() < next {
+            log.start(wal);
+            continue;
+        }
         if let Err(e) = round(conn, wal, WAL_LIMIT, writer) {
             tracing::warn!(error = %e, "sqlite checkpoint failed");
         }
+        log.reopen();
+        next = Instant::now() + EVERY;
     }
     let _ = checkpoint(conn, "PASSIVE");
+}
+
+/// The log file as [`writeback`] sees it: opened when first there, opened
+/// again after each checkpoint round, given up on after an error.
+#[derive(Default)]
+struct WalWriteback {
+    file: Option<std::fs::File>,
+    failed: bool,
+}
+
+impl WalWriteback {
+    fn start(&mut self, wal: &Path) {
+        if self.failed {
+            return;
+        }
+        if self.file.is_none() {
+            self.file = std::fs::File::open(wal).ok();
+        }
+        let Some(file) = &self.file else { return };
+        if let Err(e) = writeback::start(file) {
+            tracing::warn!(error = %e, "cannot start the sqlite log's write-back; not trying again");
+            self.failed = true;
+        }
+    }
+
+    fn reopen(&mut self) {
+        self.file = None;
+    }
 }
 
 /// A passive copy of the log, then a restart under the writer lock when

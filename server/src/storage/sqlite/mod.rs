@@ -28,6 +28,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use super::query::query;
 mod batch;
 mod checkpoint;
+mod writeback;
 
 use super::query::{Arg, Done, Exec, Query};
 use super::sql::TOKEN_COLS;
