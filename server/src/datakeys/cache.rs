@@ -53,11 +53,15 @@ impl KeyCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn fresh(&self, entry: &Entry) -> bool {
+        entry.unwrapped_at.elapsed() < self.ttl
+    }
+
     /// `user`'s key `key_id`, when cached and not expired.
     pub fn get(&self, user: &str, key_id: &KeyId) -> Option<Arc<DataKey>> {
         let mut map = self.map();
         let entry = map.get(key_id)?;
-        if entry.unwrapped_at.elapsed() >= self.ttl {
+        if !self.fresh(entry) {
             map.remove(key_id);
             return None;
         }
@@ -72,7 +76,7 @@ impl KeyCache {
         }
         let mut map = self.map();
         if map.len() >= self.capacity {
-            map.retain(|_, e| e.unwrapped_at.elapsed() < self.ttl);
+            map.retain(|_, e| self.fresh(e));
         }
         if map.len() >= self.capacity {
             let oldest = map
@@ -99,7 +103,7 @@ impl KeyCache {
     /// Drops the expired entries; how many are left.
     pub fn purge_expired(&self) -> usize {
         let mut map = self.map();
-        map.retain(|_, e| e.unwrapped_at.elapsed() < self.ttl);
+        map.retain(|_, e| self.fresh(e));
         map.len()
     }
 
