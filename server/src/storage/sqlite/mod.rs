@@ -227,9 +227,19 @@ impl SqliteStore {
     }
 }
 
+/// The names of the first parameters, so binding them allocates nothing.
+const PARAMETERS: [&str; 16] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16",
+];
+
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
     for (i, arg) in args.iter().enumerate() {
-        let Some(index) = stmt.parameter_index(&format!("${}", i + 1))? else {
+        let index = match PARAMETERS.get(i) {
+            Some(name) => stmt.parameter_index(name)?,
+            None => stmt.parameter_index(&format!("${}", i + 1))?,
+        };
+        let Some(index) = index else {
             continue;
         };
         match *arg {
